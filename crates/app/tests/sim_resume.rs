@@ -1,0 +1,133 @@
+//! A simulator session saved with each commit resumes at once after a restart (no re-simulating
+//! the whole session) and continues exactly as if it had never stopped: same market, same fills.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use papermemes_app::settings::Settings;
+use papermemes_app::trading::{bundled_files, Slot, Trading};
+use papermemes_app::AppError;
+use papermemes_core::exchange::ExecEvent;
+use papermemes_core::order::{OrderRequest, Side};
+use papermemes_core::portfolio::Fill;
+use papermemes_store::Ledger;
+use rust_decimal_macros::dec;
+
+const START: i64 = 1_735_689_600_000;
+const MIN: i64 = 60_000;
+
+fn assets() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets"))
+}
+
+fn open(dir: &Path, seen: &Arc<AtomicU64>) -> Result<Trading, AppError> {
+    let ledger = Ledger::open(&dir.join("papermemes.sqlite"))?;
+    let seen = seen.clone();
+    Trading::open_slot(
+        ledger,
+        papermemes_app::assets::bundled_instruments()?,
+        Settings::default(),
+        Slot::Sim,
+        Some(Box::new(move |_| {
+            seen.fetch_add(1, Ordering::Relaxed);
+        })),
+    )
+}
+
+fn fills_of(events: &[ExecEvent], out: &mut Vec<Fill>) {
+    for e in events {
+        if let ExecEvent::Fill(f) = e {
+            out.push(f.clone());
+        }
+    }
+}
+
+/// Start the simulator, run 10 minutes, place a limit buy a little under the market and a
+/// market buy, run on. With `restart`, the process "quits" after the orders and resumes.
+fn session(dir: &Path, restart: bool) -> Result<(Vec<Fill>, String, u64), AppError> {
+    let seen = Arc::new(AtomicU64::new(0));
+    let mut t = open(dir, &seen)?;
+    let files = bundled_files(&assets(), &["DOGEUSDT".into(), "PEPEUSDT".into()], "5m")?;
+    t.start_sim_replay(files, 9, START)?;
+    let mut fills = Vec::new();
+    t.advance_to(START + 10 * MIN, &mut |e| fills_of(e, &mut fills))?;
+    let mid = t
+        .exchange()
+        .book("DOGEUSDT")
+        .and_then(|b| b.mid())
+        .expect("a DOGE book");
+    let price = (mid * dec!(0.999)).round_dp(5);
+    t.submit(OrderRequest::limit(
+        "DOGEUSDT",
+        Side::Buy,
+        dec!(2000),
+        price,
+    ))?;
+    t.submit(OrderRequest::market("PEPEUSDT", Side::Buy, dec!(10000000)))?;
+    t.advance_to(START + 11 * MIN, &mut |e| fills_of(e, &mut fills))?;
+    t.checkpoint()?;
+    let mut resumed_events = 0;
+    if restart {
+        drop(t);
+        let seen2 = Arc::new(AtomicU64::new(0));
+        t = open(dir, &seen2)?;
+        resumed_events = seen2.load(Ordering::Relaxed);
+    }
+    t.advance_to(START + 60 * MIN, &mut |e| fills_of(e, &mut fills))?;
+    t.checkpoint()?;
+    let market = serde_json::to_string(&t.exchange().market_state()).expect("json");
+    Ok((fills, market, resumed_events))
+}
+
+#[test]
+fn a_resumed_simulator_continues_exactly_and_without_re_simulating() -> Result<(), AppError> {
+    let (a, b) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let (straight, market_straight, _) = session(a.path(), false)?;
+    let (resumed, market_resumed, replayed) = session(b.path(), true)?;
+    assert!(straight.len() >= 2, "the orders filled: {straight:?}");
+    assert_eq!(straight, resumed, "same fills, byte for byte");
+    assert_eq!(market_straight, market_resumed, "same market at the end");
+    assert_eq!(
+        replayed, 0,
+        "the restart restored the saved state instead of re-simulating"
+    );
+    Ok(())
+}
+
+#[test]
+fn without_a_saved_state_the_session_is_rebuilt_the_slow_way_with_the_same_result(
+) -> Result<(), AppError> {
+    let dir = tempfile::tempdir().expect("tmp");
+    let seen = Arc::new(AtomicU64::new(0));
+    let mut t = open(dir.path(), &seen)?;
+    let files = bundled_files(&assets(), &["DOGEUSDT".into()], "5m")?;
+    t.start_sim_replay(files, 3, START)?;
+    t.advance_to(START + 5 * MIN, &mut |_| {})?;
+    t.checkpoint()?;
+    let before = serde_json::to_string(&t.exchange().market_state()).expect("json");
+    let ledger = t.ledger().clone();
+    drop(t);
+    // A database from before saved states (or a damaged one): the state is unusable.
+    ledger
+        .append(papermemes_store::Batch {
+            meta: vec![("desk.sim.session.state".into(), "{not json".into())],
+            ..Default::default()
+        })
+        .wait()?;
+    ledger.close()?;
+    let seen2 = Arc::new(AtomicU64::new(0));
+    let t = open(dir.path(), &seen2)?;
+    assert!(
+        seen2.load(Ordering::Relaxed) > 0,
+        "rebuilt by replaying the session"
+    );
+    assert_eq!(
+        serde_json::to_string(&t.exchange().market_state()).expect("json"),
+        before
+    );
+    Ok(())
+}
