@@ -1,0 +1,211 @@
+//! The PaperMemes desktop shell: Tauri setup, plugins, command registration and the
+//! event/channel bridge. Everything the app does lives in `papermemes-app` (the [`Desk`]); this
+//! crate only forwards.
+
+mod bridge;
+mod commands;
+mod error;
+mod logging;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Condvar, Mutex};
+
+use papermemes_app::desk::{Desk, DeskConfig};
+use papermemes_app::paths::AppPaths;
+use papermemes_app::settings::Settings;
+use papermemes_app::AppError;
+use tauri::{Manager, RunEvent};
+use tauri_specta::Event as _;
+
+pub use error::IpcError;
+
+/// When the process started (for the start-up time the UI reports).
+pub(crate) static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
+/// The desk, once it has started (it restores the market in the background so the window
+/// opens at once; commands wait for it).
+#[derive(Debug, Default)]
+pub struct DeskCell {
+    slot: Mutex<Option<Result<Arc<Desk>, IpcError>>>,
+    ready: Condvar,
+}
+
+impl DeskCell {
+    fn set(&self, r: Result<Arc<Desk>, IpcError>) {
+        let mut g = match self.slot.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        *g = Some(r);
+        self.ready.notify_all();
+    }
+
+    /// Wait until the desk has started (or failed to).
+    pub fn wait(&self) -> Result<Arc<Desk>, IpcError> {
+        let mut g = match self.slot.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        while g.is_none() {
+            g = match self.ready.wait(g) {
+                Ok(g) => g,
+                Err(p) => p.into_inner(),
+            };
+        }
+        match g.as_ref() {
+            Some(r) => r.clone(),
+            None => Err(IpcError::internal("the desk did not start")),
+        }
+    }
+
+    fn get(&self) -> Option<Arc<Desk>> {
+        let g = match self.slot.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        g.as_ref().and_then(|r| r.as_ref().ok().cloned())
+    }
+}
+
+/// Everything the UI can call, and the events it can listen to.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(tauri_specta::collect_commands![
+            commands::app_info,
+            commands::status,
+            commands::instruments,
+            commands::captures,
+            commands::candles,
+            commands::set_source,
+            commands::switch_market,
+            commands::pause,
+            commands::set_speed,
+            commands::step,
+            commands::submit_order,
+            commands::submit_oco,
+            commands::cancel_order,
+            commands::cancel_all,
+            commands::portfolio,
+            commands::open_orders,
+            commands::order_history,
+            commands::fills,
+            commands::equity,
+            commands::estimate,
+            commands::reset_account,
+            commands::settings,
+            commands::update_settings,
+            commands::watch_market,
+            commands::ui_ready,
+        ])
+        .events(tauri_specta::collect_events![bridge::NoticeEvent])
+        // Ids and millisecond times are far below 2^53.
+        .dangerously_cast_bigints_to_number()
+        // One TypeScript type per Rust type (not separate input/output shapes).
+        .disable_serde_phases()
+}
+
+/// Where the bundled market data is: next to the installed app, or in the source tree.
+fn assets_dir(app: &tauri::AppHandle) -> Result<PathBuf, IpcError> {
+    let resource = app
+        .path()
+        .resource_dir()
+        .ok()
+        .map(|d| d.join("assets"))
+        .filter(|d| d.join("market/candles").is_dir());
+    papermemes_app::assets::find_assets_dir(resource.as_deref()).map_err(IpcError::from)
+}
+
+fn start_desk(app: &tauri::AppHandle) -> Result<Arc<Desk>, IpcError> {
+    let data_dir = std::env::var_os("PAPERMEMES_DATA_DIR").map(PathBuf::from);
+    let paths = AppPaths::resolve(data_dir.as_deref())?;
+    paths.create()?;
+    let settings = Settings::load(&paths.config_file)?;
+    logging::init(&paths, &settings.log_level);
+    // The newest trading rules fetched from the exchange (`papermemes instruments refresh`),
+    // else the bundled snapshot.
+    let instruments = {
+        let ledger = papermemes_store::Ledger::open(&paths.db_file()).map_err(AppError::from)?;
+        let rules = papermemes_app::instruments::current_instruments(&ledger)?;
+        let _ = ledger.close();
+        tracing::info!("trading rules: {}", rules.describe());
+        rules.instruments
+    };
+    let config = DeskConfig {
+        assets: assets_dir(app)?,
+        paths,
+        settings,
+        instruments,
+        source: None,
+    };
+    let desk = Arc::new(Desk::start(config)?);
+    tracing::info!(
+        "PaperMemes {} started on {}",
+        env!("CARGO_PKG_VERSION"),
+        desk.status().source_label
+    );
+    Ok(desk)
+}
+
+pub fn run() {
+    let _ = START.set(std::time::Instant::now());
+    let builder = specta_builder();
+    let invoke = builder.invoke_handler();
+    let app = tauri::Builder::default()
+        // First: a second launch focuses the running window instead of opening another.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            if let Some(w) = app.get_webview_window("main") {
+                let _ = w.unminimize();
+                let _ = w.show();
+                let _ = w.set_focus();
+            }
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
+        .manage(Arc::new(DeskCell::default()))
+        .manage(bridge::Views::default())
+        .invoke_handler(invoke)
+        .setup(move |app| {
+            builder.mount_events(app);
+            let handle = app.handle().clone();
+            let cell = app.state::<Arc<DeskCell>>().inner().clone();
+            // Restoring the market may take a moment: the window opens meanwhile.
+            std::thread::Builder::new()
+                .name("papermemes-start".into())
+                .spawn(move || {
+                    let r = start_desk(&handle);
+                    if let Err(e) = &r {
+                        eprintln!("PaperMemes cannot start: {}", e.message);
+                        tracing::error!("cannot start: {} ({})", e.message, e.code);
+                    }
+                    if let Ok(desk) = &r {
+                        bridge::forward_notices(handle.clone(), desk.clone());
+                    }
+                    cell.set(r);
+                })?;
+            Ok(())
+        })
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("PaperMemes could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let RunEvent::Exit = event {
+            // Commit where the market is and stop the engine before the process ends.
+            if let Some(desk) = handle.state::<Arc<DeskCell>>().get() {
+                desk.shutdown();
+            }
+        }
+    });
+}
+
+/// Emit a notice to the UI (used by the bridge).
+pub(crate) fn emit_notice(app: &tauri::AppHandle, n: papermemes_app::desk::views::Notice) {
+    if let Err(e) = bridge::NoticeEvent(n).emit(app) {
+        tracing::debug!("notice not delivered: {e}");
+    }
+}

@@ -1,0 +1,145 @@
+// End to end on the real app (release build, real engine, real ledger) under Xvfb, driven
+// through tauri-driver the way a person would: start on the bundled replay, buy at market, see
+// the fill, the position and its PnL move; quit, start again, everything is still there.
+//
+// Run: xvfb-run -a node --test tests/e2e/   (PAPERMEMES_APP = the app binary,
+// TAURI_DRIVER = tauri-driver, SCREENSHOTS = a folder to save screenshots in)
+
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startDriver, Session } from "./webdriver.mjs";
+
+const root = resolve(import.meta.dirname, "../..");
+const app =
+  process.env.PAPERMEMES_APP ??
+  join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "release/papermemes-desktop");
+const shots = process.env.SCREENSHOTS;
+const dataDir = mkdtempSync(join(tmpdir(), "papermemes-e2e-"));
+let driver;
+
+async function shot(s, name) {
+  if (!shots) return;
+  mkdirSync(shots, { recursive: true });
+  writeFileSync(join(shots, name), await s.screenshot());
+}
+
+async function open() {
+  const s = await Session.start(app);
+  try {
+    await s.setSize(1440, 900);
+    // The market is ready when the watchlist shows prices.
+    await s.waitFor('[data-testid="watch-DOGEUSDT"]', "the watchlist", { timeoutMs: 60_000, pred: (t) => /\d/.test(t) && !t.includes("—") });
+    return s;
+  } catch (e) {
+    await shot(s, "failed-open.png").catch(() => {});
+    await s.end();
+    throw e;
+  }
+}
+
+async function tab(s, label) {
+  const tabs = await s.find('.bottom-panel [role="tab"]');
+  for (const t of tabs) {
+    if ((await t.text()).startsWith(label)) return t.click();
+  }
+  throw new Error(`no tab ${label}`);
+}
+
+before(async () => {
+  assert.ok(existsSync(app), `the app binary ${app} exists (build it with tauri build)`);
+  // Open on the replay of real bundled candles, DOGE selected, running fast enough that a
+  // 5-minute bar passes every second.
+  writeFileSync(
+    join(dataDir, "settings.toml"),
+    '[desktop]\nmarket = "replay"\nsymbol = "DOGEUSDT"\ninterval = "5m"\nspeed = 300.0\nnotify_fills = false\n',
+  );
+  driver = await startDriver({ PAPERMEMES_DATA_DIR: dataDir, LANG: "C.UTF-8" });
+});
+
+after(async () => {
+  await driver?.stop();
+});
+
+test("a market buy on the replay fills, the position's PnL moves, and all of it survives a restart", async () => {
+  let s = await open();
+  let fillText;
+  try {
+    await s.waitFor('[data-testid="feed-state"]', "the market to run", { pred: (t) => t === "Running" });
+    const header = await s.waitFor('[data-testid="source-button"]', "the source", { pred: (t) => t.includes("Replay") });
+    assert.match(await header.text(), /5m candles/);
+    await s.clickText(".kind-tabs button", "Market");
+    const qty = (await s.find('input[aria-label="Quantity"]'))[0];
+    await qty.type("1000");
+    const submit = (await s.find('[data-testid="submit"]'))[0];
+    assert.equal(await submit.text(), "Buy DOGE");
+    await submit.click();
+
+    // The fill arrives (committed by the engine), then the position.
+    await tab(s, "Fills");
+    const fill = await s.waitFor('[data-testid="fills"] tbody tr', "the fill", { pred: (t) => t.includes("DOGE/USDT") && t.includes("BUY") });
+    fillText = await fill.text();
+    assert.match(fillText, /1,000/);
+    await tab(s, "Positions");
+    const pos = await s.waitFor('[data-testid="position-DOGEUSDT"]', "the DOGE position");
+    assert.match(await pos.text(), /1,000/);
+    const upnl = async () => (await s.find('[data-testid="position-DOGEUSDT"] [data-testid="upnl"]'))[0]?.text();
+    const first = await upnl();
+    await s.waitUntil(async () => {
+      const now = await upnl();
+      return now && now !== first ? now : undefined;
+    }, `the unrealized PnL to move from ${first}`, 60_000);
+    await shot(s, "trading-replay.png");
+    // Quit while the market runs.
+  } finally {
+    await s.end();
+  }
+
+  // Start again: the position, the fill and the order are still there.
+  s = await open();
+  try {
+    await tab(s, "Positions");
+    const pos = await s.waitFor('[data-testid="position-DOGEUSDT"]', "the DOGE position after a restart");
+    assert.match(await pos.text(), /1,000/);
+    await tab(s, "Fills");
+    const fill = await s.waitFor('[data-testid="fills"] tbody tr', "the fill after a restart");
+    assert.equal(await fill.text(), fillText);
+    await tab(s, "Order history");
+    const order = await s.waitFor('[data-testid="order-history"] tbody tr', "the order after a restart");
+    assert.match(await order.text(), /filled/);
+  } finally {
+    await s.end();
+  }
+});
+
+test("the simulator shows a live book and tape, and a limit order rests and is cancelled", async () => {
+  const s = await open();
+  try {
+    await s.clickText('.segmented[aria-label="Market"] button', "Simulator");
+    await s.waitFor('[data-testid="source-button"]', "the simulator", { timeoutMs: 90_000, pred: (t) => t.includes("Simulator") });
+    await s.waitFor('[data-testid="watch-PEPEUSDT"]', "PEPE in the watchlist", { timeoutMs: 60_000, pred: (t) => t.includes("0.0₄") });
+    await (await s.find('[data-testid="watch-PEPEUSDT"]'))[0].click();
+    await s.waitUntil(async () => (await s.find('[data-testid="order-book"] .book-bid .book-row')).length === 20, "20 bid levels");
+    await s.waitFor('[data-testid="trades"] .tape-row', "trades on the tape");
+    await shot(s, "trading-sim.png");
+    await s.clickText(".kind-tabs button", "Limit");
+    const bid = await s.exec(`return document.querySelector('[data-testid="order-book"] .book-bid .book-row:last-child span').textContent`);
+    assert.ok(bid, "a bid price");
+    // Click the deepest bid: its price goes into the ticket.
+    const rows = await s.find('[data-testid="order-book"] .book-bid .book-row');
+    await rows[rows.length - 1].click();
+    const qty = (await s.find('input[aria-label="Quantity"]'))[0];
+    await qty.type("1000000");
+    await (await s.find('[data-testid="submit"]'))[0].click();
+    await tab(s, "Open orders");
+    const row = await s.waitFor('[data-testid="open-orders"] tbody tr', "the resting order");
+    assert.match(await row.text(), /PEPE\/USDT/);
+    const cancel = (await s.find('[data-testid="open-orders"] button[aria-label^="Cancel order"]'))[0];
+    await cancel.click();
+    await s.waitFor(".tab-body .empty", "no open orders", { pred: (t) => t.includes("No open orders") });
+  } finally {
+    await s.end();
+  }
+});

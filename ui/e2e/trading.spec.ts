@@ -1,0 +1,111 @@
+import { test, expect, type Page } from "@playwright/test";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { instruments } from "./fixtures";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+async function open(page: Page, frameRate = 10) {
+  await page.addInitScript(
+    (p) => {
+      (window as unknown as { __MOCK_PARAMS__: unknown }).__MOCK_PARAMS__ = p;
+    },
+    { instruments: instruments(), frameRate },
+  );
+  await page.addInitScript({ path: join(here, "mock-ipc.js") });
+  await page.goto("/");
+  await expect(page.getByTestId("watch-PEPEUSDT")).toBeVisible();
+}
+
+async function calls(page: Page, cmd: string): Promise<unknown[]> {
+  return page.evaluate(
+    (c) => (window as unknown as { __mock: { calls: { cmd: string; args: unknown }[] } }).__mock.calls.filter((x) => x.cmd === c).map((x) => x.args),
+    cmd,
+  );
+}
+
+test("select PEPE, place a limit buy, see it in open orders, cancel it", async ({ page }) => {
+  await open(page);
+  await page.getByTestId("watch-PEPEUSDT").click();
+  await expect(page.getByTestId("chart-symbol")).toHaveText("PEPE/USDT");
+  // Tiny prices are shown the way exchanges show them.
+  await expect(page.getByTestId("watch-PEPEUSDT")).toContainText("0.0₄1234");
+  await page.getByRole("tab", { name: "Limit", exact: true }).click();
+  await page.getByLabel("Price").fill("0.00001200");
+  await page.getByLabel("Quantity").fill("1000000");
+  await expect(page.getByTestId("estimate")).toContainText("12.00 USDT");
+  await page.getByTestId("submit").click();
+  const row = page.getByTestId("open-orders").locator("tbody tr");
+  await expect(row).toHaveCount(1);
+  await expect(row).toContainText("PEPE/USDT");
+  await expect(row).toContainText("0.0₄12");
+  await expect(row).toContainText("1,000,000");
+  const sent = (await calls(page, "submit_order")) as { ticket: Record<string, unknown> }[];
+  expect(sent).toHaveLength(1);
+  expect(sent[0]?.ticket).toMatchObject({
+    symbol: "PEPEUSDT",
+    side: "BUY",
+    order_type: "LIMIT",
+    price: "0.000012",
+    quantity: "1000000",
+    time_in_force: "GTC",
+  });
+  await page.getByRole("button", { name: /^Cancel order/ }).click();
+  await expect(page.getByText("No open orders")).toBeVisible();
+  expect(await calls(page, "cancel_order")).toEqual([{ orderId: 1 }]);
+});
+
+test("an invalid quantity shows the error and sends nothing", async ({ page }) => {
+  await open(page);
+  await page.getByTestId("watch-PEPEUSDT").click();
+  await page.getByRole("tab", { name: "Limit", exact: true }).click();
+  await page.getByLabel("Price").fill("0.00001200");
+  await page.getByLabel("Quantity").fill("10.5");
+  await expect(page.getByText("Must be a multiple of the lot step 1")).toBeVisible();
+  await page.getByTestId("submit").click();
+  await page.getByLabel("Quantity").fill("100");
+  await expect(page.getByText(/below the minimum of 5 USDT/)).toBeVisible();
+  await page.getByTestId("submit").click();
+  await page.getByLabel("Price").fill("0.000012345");
+  await expect(page.getByText("Must be a multiple of the tick size 0.00000001")).toBeVisible();
+  await page.getByTestId("submit").click();
+  expect(await calls(page, "submit_order")).toEqual([]);
+  await expect(page.getByText("No open orders")).toBeVisible();
+});
+
+test("keyboard: S and B switch the ticket side and focus the amount, Esc clears it", async ({ page }) => {
+  await open(page);
+  await page.locator("body").press("s");
+  await expect(page.getByTestId("submit")).toHaveText(/^Sell /);
+  await expect(page.getByLabel("Quantity")).toBeFocused();
+  await page.keyboard.type("42");
+  await page.keyboard.press("Escape");
+  await expect(page.getByLabel("Quantity")).toHaveValue("");
+  await page.locator("body").press("b");
+  await expect(page.getByTestId("submit")).toHaveText(/^Buy /);
+});
+
+test("the book ladder shows 20 levels a side with the spread, and a click sets the price", async ({ page }) => {
+  await open(page);
+  await page.getByTestId("watch-DOGEUSDT").click();
+  const book = page.getByTestId("order-book");
+  await expect(book.locator(".book-bid .book-row")).toHaveCount(20);
+  await expect(book.locator(".book-ask .book-row")).toHaveCount(20);
+  await expect(book).toContainText("spread");
+  await book.locator(".book-bid .book-row").first().click();
+  await expect(page.getByLabel("Price")).toHaveValue("0.12344");
+});
+
+test("large orders ask for confirmation first", async ({ page }) => {
+  await open(page);
+  await page.getByTestId("watch-DOGEUSDT").click();
+  await page.getByRole("tab", { name: "Limit", exact: true }).click();
+  await page.getByLabel("Price").fill("0.1");
+  await page.getByLabel("Quantity").fill("20000");
+  await page.getByTestId("submit").click();
+  await expect(page.getByTestId("confirm")).toBeVisible();
+  expect(await calls(page, "submit_order")).toEqual([]);
+  await page.keyboard.press("Escape");
+  await expect(page.getByTestId("confirm")).toHaveCount(0);
+  expect(await calls(page, "submit_order")).toEqual([]);
+});

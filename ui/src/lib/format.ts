@@ -1,0 +1,181 @@
+// How numbers are shown: the way exchanges show them. Prices use the instrument's tick
+// decimals; tiny prices compress their leading zeros (0.00001234 → 0.0₄1234); large numbers get
+// thousands separators. Everything works on the decimal strings the engine sends.
+
+import { parseDec, roundTo, toStr } from "./decimal";
+
+const SUBSCRIPT = ["₀", "₁", "₂", "₃", "₄", "₅", "₆", "₇", "₈", "₉"];
+
+function subscript(n: number): string {
+  return String(n)
+    .split("")
+    .map((d) => SUBSCRIPT[Number(d)] ?? d)
+    .join("");
+}
+
+/** "1234567.891" → "1,234,567.891" (the integer part grouped). */
+export function groupThousands(s: string): string {
+  const neg = s.startsWith("-");
+  const body = neg ? s.slice(1) : s;
+  const [int = "0", frac] = body.split(".");
+  const grouped = int.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return (neg ? "-" : "") + (frac !== undefined ? `${grouped}.${frac}` : grouped);
+}
+
+/** A decimal string with exactly `decimals` places (rounded half away from zero). */
+export function fixed(value: string, decimals: number): string {
+  const d = parseDec(value);
+  if (!d) return value;
+  const r = roundTo(d, decimals);
+  const neg = r.units < 0n;
+  let digits = (neg ? -r.units : r.units).toString();
+  if (decimals > 0) {
+    digits = digits.padStart(decimals + 1, "0");
+    digits = `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
+  }
+  return (neg && /[1-9]/.test(digits) ? "-" : "") + digits;
+}
+
+/**
+ * A price with the instrument's decimals. When it has 4 or more zeros right after the decimal
+ * point, they are compressed: 0.00001234 → "0.0₄1234" (zero, point, zero, then how many zeros).
+ */
+export function formatPrice(value: string | null | undefined, decimals: number): string {
+  if (value === null || value === undefined || value === "") return "—";
+  // The book and tape show the same prices over and over: remember recent results.
+  const key = `${decimals}|${value}`;
+  const hit = priceCache.get(key);
+  if (hit !== undefined) return hit;
+  const out = formatPriceUncached(value, decimals);
+  if (priceCache.size > 20_000) priceCache.clear();
+  priceCache.set(key, out);
+  return out;
+}
+
+const priceCache = new Map<string, string>();
+
+function formatPriceUncached(value: string, decimals: number): string {
+  const s = fixed(value, decimals);
+  const m = /^(-?)0\.(0+)(\d*)$/.exec(s);
+  if (m) {
+    const zeros = m[2]?.length ?? 0;
+    const rest = m[3] ?? "";
+    if (zeros >= 4 && rest.length > 0) {
+      return `${m[1]}0.0${subscript(zeros)}${rest}`;
+    }
+  }
+  return groupThousands(s);
+}
+
+/** A quantity with the step's decimals, grouped. */
+export function formatQty(value: string | null | undefined, decimals: number): string {
+  if (value === null || value === undefined || value === "") return "—";
+  return groupThousands(fixed(value, decimals));
+}
+
+/** Money in the quote asset: 2 decimals, grouped (more for tiny amounts so they are not 0.00). */
+export function formatMoney(value: string | null | undefined, decimals = 2): string {
+  if (value === null || value === undefined || value === "") return "—";
+  const d = parseDec(value);
+  if (!d) return value;
+  const abs = d.units < 0n ? { ...d, units: -d.units } : d;
+  let places = decimals;
+  // Tiny non-zero amounts (fees on small orders) keep 3 significant digits.
+  const asNum = Number(toStr(abs));
+  if (asNum > 0 && asNum < 0.01) places = Math.min(8, Math.max(decimals, 2 - Math.floor(Math.log10(asNum))));
+  return groupThousands(fixed(value, places));
+}
+
+/** A compact amount: 1.2K, 3.4M, 5.6B (for volumes). */
+export function formatCompact(value: string | number | null | undefined): string {
+  if (value === null || value === undefined || value === "") return "—";
+  const n = typeof value === "number" ? value : Number(value);
+  if (!Number.isFinite(n)) return "—";
+  const abs = Math.abs(n);
+  const units: [number, string][] = [
+    [1e12, "T"],
+    [1e9, "B"],
+    [1e6, "M"],
+    [1e3, "K"],
+  ];
+  for (const [v, u] of units) {
+    if (abs >= v) return `${(n / v).toFixed(2)}${u}`;
+  }
+  return n.toFixed(2);
+}
+
+/** "+1.23%" / "-0.50%" / "0.00%". */
+export function formatPct(pct: number | null | undefined, decimals = 2): string {
+  if (pct === null || pct === undefined || !Number.isFinite(pct)) return "—";
+  const s = pct.toFixed(decimals);
+  if (Number(s) === 0) return `${(0).toFixed(decimals)}%`;
+  return pct > 0 ? `+${s}%` : `${s}%`;
+}
+
+/** A signed money amount: "+12.34" / "-0.56". */
+export function formatSigned(value: string | null | undefined, decimals = 2): string {
+  if (value === null || value === undefined) return "—";
+  const s = formatMoney(value, decimals);
+  if (s.startsWith("-") || /^[0.,]+$/.test(s)) return s;
+  return `+${s}`;
+}
+
+/** The sign of a decimal string: 1, -1 or 0. */
+export function signOf(value: string | null | undefined): number {
+  const d = parseDec(value ?? "");
+  if (!d || d.units === 0n) return 0;
+  return d.units > 0n ? 1 : -1;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, "0");
+}
+
+/** Market time as "2024-01-03 14:05:09" (UTC: replays are in exchange time). */
+export function formatTime(ms: number | null | undefined, withDate = true): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return "—";
+  const d = new Date(ms);
+  const time = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  if (!withDate) return time;
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())} ${time}`;
+}
+
+/** "24h", "3h 20m", "45m" for a change window. */
+export function formatWindow(ms: number): string {
+  if (ms >= 86_400_000 - 60_000) return "24h";
+  const m = Math.floor(ms / 60_000);
+  const h = Math.floor(m / 60);
+  if (h > 0) return `${h}h ${m % 60}m`;
+  return `${m}m`;
+}
+
+/** "PEPEUSDT" → "PEPE/USDT" given the quote asset. */
+export function pairName(symbol: string, quote = "USDT"): string {
+  return symbol.endsWith(quote) ? `${symbol.slice(0, -quote.length)}/${quote}` : symbol;
+}
+
+/** Base asset of a symbol quoted in `quote`. */
+export function baseOf(symbol: string, quote = "USDT"): string {
+  return symbol.endsWith(quote) ? symbol.slice(0, -quote.length) : symbol;
+}
+
+export { toStr };
+
+/** The user's locale if the engine accepts it, else en-US (LANG=C gives WebKit the tag "C"). */
+export function safeLocale(): string {
+  const tag = typeof navigator !== "undefined" ? navigator.language : "en-US";
+  try {
+    new Intl.DateTimeFormat(tag);
+    return tag;
+  } catch {
+    return "en-US";
+  }
+}
+
+/** A size in a narrow column: grouped below a million, compact (12.35M, 8.99B) above. */
+export function formatSize(value: string | null | undefined, decimals: number): string {
+  if (value === null || value === undefined || value === "") return "—";
+  const n = Number(value);
+  if (Number.isFinite(n) && Math.abs(n) >= 1e6) return formatCompact(n);
+  return formatQty(value, decimals);
+}
