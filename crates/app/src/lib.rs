@@ -8,6 +8,7 @@ pub mod chart;
 pub mod desk;
 pub mod error;
 pub mod instruments;
+pub mod memes;
 pub mod paths;
 pub mod settings;
 pub mod trading;

@@ -100,6 +100,89 @@ pub enum Command {
     Stream(StreamArgs),
     /// Record live Binance data to a capture file (replayable, verifiable).
     Record(RecordArgs),
+    /// Memes: templates, make one, make one from a trade, import an image, the gallery.
+    Meme {
+        #[command(subcommand)]
+        command: MemeCommand,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum MemeCommand {
+    /// List the templates (bundled and imported), optionally searched or by tag.
+    Templates {
+        /// Words that must all appear in the name, keywords, tags or example captions.
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long)]
+        tag: Option<String>,
+    },
+    /// Caption a template and export it (PNG, JPEG, WebP or GIF, from the file extension).
+    Make {
+        #[arg(long)]
+        template: String,
+        /// One caption per text box, in order (repeat: --text "top" --text "bottom").
+        #[arg(long)]
+        text: Vec<String>,
+        #[arg(short, long)]
+        out: PathBuf,
+        /// original, square-1080, 720, 480, square-N or N (longest side).
+        #[arg(long, default_value = "original")]
+        size: String,
+        /// An emoji sticker: EMOJI@X,Y,SCALE[,ANGLE] (centre and width in fractions of the image).
+        #[arg(long)]
+        sticker: Vec<String>,
+        /// Also keep it in the gallery.
+        #[arg(long)]
+        save: bool,
+    },
+    /// A PnL card from one of your trades: a sell fill (a closed trade) or an open position.
+    FromTrade {
+        /// The id of a sell fill (`papermemes fills` lists them).
+        #[arg(long, conflicts_with = "position")]
+        trade: Option<i64>,
+        /// An open position's symbol, at its current mark price.
+        #[arg(long)]
+        position: Option<String>,
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// Use this template instead of the one picked by the outcome.
+        #[arg(long)]
+        template: Option<String>,
+        /// Your own captions instead of the phrase bank's.
+        #[arg(long)]
+        text: Vec<String>,
+        /// Picks among the matching templates and phrases.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Keep it in the gallery.
+        #[arg(long)]
+        save: bool,
+    },
+    /// Turn your own image or GIF into a template (top and bottom captions).
+    Import {
+        image: PathBuf,
+        #[arg(long)]
+        name: String,
+        /// Search words (repeatable).
+        #[arg(long)]
+        keyword: Vec<String>,
+    },
+    /// The saved memes, newest first.
+    Gallery {
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Export a saved meme (format from the extension).
+    Export {
+        id: i64,
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Delete a saved meme and its file.
+    Delete { id: i64 },
 }
 
 #[derive(Debug, Clone, Subcommand)]

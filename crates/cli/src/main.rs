@@ -8,6 +8,7 @@ mod capture;
 mod fmt;
 mod instruments;
 mod live;
+mod meme;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -167,7 +168,7 @@ fn open_ledger(cli: &Cli) -> Result<(AppPaths, Ledger, Settings), AppError> {
 /// This process's hold on the data folder (taken by the first command that trades).
 static DATA_LOCK: std::sync::OnceLock<papermemes_app::paths::DataLock> = std::sync::OnceLock::new();
 
-fn open_trading(cli: &Cli) -> Result<Trading, AppError> {
+pub(crate) fn open_trading(cli: &Cli) -> Result<Trading, AppError> {
     let (paths, ledger, settings) = open_ledger(cli)?;
     // One PaperMemes trades in a data folder at a time (the desktop app or this command).
     if DATA_LOCK.get().is_none() {
@@ -206,6 +207,7 @@ fn run(cli: &Cli, cmd: Command) -> Result<(), AppError> {
         Command::Capture { command } => capture::run(cli, command),
         Command::Stream(a) => live::stream(cli, a),
         Command::Record(a) => live::record(cli, a),
+        Command::Meme { command } => meme::run(cli, command),
         Command::Shell => {
             shell(cli);
             Ok(())

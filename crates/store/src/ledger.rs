@@ -15,6 +15,7 @@ use crate::error::StoreError;
 use crate::reply::Reply;
 use crate::table::exchange_info::{ExchangeInfoRow, NewExchangeInfo};
 use crate::table::klines::{KlineFetch, KlineRow, KlinesStored};
+use crate::table::memes::{self, MemeRow, NewMeme, UserTemplateRow};
 use crate::table::{
     accounts, balance_changes, equity, exchange_info, fills, klines, meta, order_events, orders,
 };
@@ -416,6 +417,50 @@ impl Ledger {
     pub fn kline_ranges(&self, symbol: &str, interval: &str) -> Reply<Vec<(i64, i64)>> {
         let (symbol, interval) = (symbol.to_owned(), interval.to_owned());
         self.read(move |conn| klines::ranges(conn, &symbol, &interval))
+    }
+
+    /// Add a meme to the gallery (its file is already written). Returns the stored row.
+    pub fn insert_meme(&self, meme: NewMeme) -> Reply<MemeRow> {
+        self.write(move |conn| memes::insert_meme(conn, &meme))
+    }
+
+    /// Gallery memes, newest first; `search` keeps those whose title or template id contain
+    /// every word (case-insensitive).
+    pub fn memes(&self, search: Option<&str>, limit: usize) -> Reply<Vec<MemeRow>> {
+        let search = search.map(str::to_owned);
+        self.read(move |conn| memes::list_memes(conn, search.as_deref(), limit))
+    }
+
+    /// One gallery meme.
+    pub fn meme(&self, id: i64) -> Reply<Option<MemeRow>> {
+        self.read(move |conn| memes::get_meme(conn, id))
+    }
+
+    /// Remove a meme's row; returns what was removed (`None`: no such meme).
+    pub fn delete_meme(&self, id: i64) -> Reply<Option<MemeRow>> {
+        self.write(move |conn| memes::delete_meme(conn, id))
+    }
+
+    /// Record an imported template (its folder is already in place).
+    pub fn insert_user_template(&self, row: UserTemplateRow) -> Reply<()> {
+        self.write(move |conn| memes::insert_user_template(conn, &row))
+    }
+
+    /// The imported templates, oldest first.
+    pub fn user_templates(&self) -> Reply<Vec<UserTemplateRow>> {
+        self.read(memes::user_templates)
+    }
+
+    /// Whether an imported template has this id.
+    pub fn has_user_template(&self, id: &str) -> Reply<bool> {
+        let id = id.to_owned();
+        self.read(move |conn| memes::has_user_template(conn, &id))
+    }
+
+    /// Forget an imported template; `false` when there was none.
+    pub fn delete_user_template(&self, id: &str) -> Reply<bool> {
+        let id = id.to_owned();
+        self.write(move |conn| memes::delete_user_template(conn, &id))
     }
 }
 

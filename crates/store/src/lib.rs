@@ -65,6 +65,7 @@ pub use ledger::Ledger;
 pub use reply::{Reply, ReplyFuture};
 pub use table::exchange_info::{ExchangeInfoRow, NewExchangeInfo, KEEP_SNAPSHOTS};
 pub use table::klines::{KlineFetch, KlineRow, KlinesStored};
+pub use table::memes::{MemeRow, NewMeme, UserTemplateRow, MAX_META_CHARS};
 pub use types::{
     AccountRow, BalanceChangeRow, BalanceRow, Batch, EquityPoint, ExportSummary, ExportedFile,
     FillRow, LedgerStats, MaxIds, NewAccount, NewBalanceChange, NewOrderEvent, OrderEventRow,

@@ -16,6 +16,7 @@ pub(crate) mod equity;
 pub(crate) mod exchange_info;
 pub(crate) mod fills;
 pub(crate) mod klines;
+pub(crate) mod memes;
 pub(crate) mod meta;
 pub(crate) mod order_events;
 pub(crate) mod orders;
@@ -36,6 +37,8 @@ const TABLES: &[(&str, &[Migration])] = &[
     // Version 2: caches of exchange data (not part of the ledger).
     ("exchange_info", exchange_info::MIGRATIONS),
     ("klines", klines::MIGRATIONS),
+    // Version 3: the meme gallery and imported templates (metadata; the images are files).
+    ("memes", memes::MIGRATIONS),
 ];
 
 /// All migration steps sorted by version (stable: table order within a
