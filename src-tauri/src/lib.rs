@@ -6,6 +6,7 @@ mod bridge;
 mod commands;
 mod error;
 mod logging;
+mod memes;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
@@ -96,6 +97,20 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             commands::update_settings,
             commands::watch_market,
             commands::ui_ready,
+            memes::meme_templates,
+            memes::meme_tags,
+            memes::meme_thumbnail,
+            memes::meme_preview,
+            memes::meme_save,
+            memes::meme_export,
+            memes::meme_gallery,
+            memes::meme_gallery_image,
+            memes::meme_open,
+            memes::meme_delete,
+            memes::meme_for_position,
+            memes::meme_trade_preview,
+            memes::meme_trade_save,
+            memes::meme_import,
         ])
         .events(tauri_specta::collect_events![bridge::NoticeEvent])
         // Ids and millisecond times are far below 2^53.
@@ -164,6 +179,7 @@ pub fn run() {
         .plugin(tauri_plugin_dialog::init())
         .manage(Arc::new(DeskCell::default()))
         .manage(bridge::Views::default())
+        .manage(Arc::new(memes::MemeCell::default()))
         .invoke_handler(invoke)
         .setup(move |app| {
             builder.mount_events(app);

@@ -143,3 +143,49 @@ test("the simulator shows a live book and tape, and a limit order rests and is c
     await s.end();
   }
 });
+
+test("the meme studio captions a template, the preview is the saved file, and a position makes a PnL card", async () => {
+  const s = await open();
+  try {
+    await (await s.find('[data-testid="screen-memes"]'))[0].click();
+    await s.waitUntil(async () => ((await s.find(".meme-thumb")).length >= 40 ? true : undefined), "the template library (40+)", 60_000);
+    const search = (await s.find('input[aria-label="Search templates"]'))[0];
+    await search.type("cat");
+    await s.waitUntil(async () => {
+      const n = (await s.find(".meme-thumb")).length;
+      return n > 0 && n < 40 ? n : undefined;
+    }, "search results for cat");
+    await (await s.find('[data-testid="template-cat-stare"]'))[0].click();
+    const src = () => s.exec(`const i = document.querySelector('[data-testid="meme-preview"]'); return i ? i.getAttribute('src') : null`);
+    const blank = await s.waitUntil(async () => ((await src())?.startsWith("data:image/png;base64,") ? await src() : undefined), "the first preview");
+    const caption = (await s.find('textarea[aria-label="Caption 1"]'))[0];
+    await caption.type("me watching PEPE at 3am");
+    const captioned = await s.waitUntil(async () => {
+      const now = await src();
+      return now && now !== blank ? now : undefined;
+    }, "the preview to show the caption");
+    await shot(s, "meme-studio.png");
+    await (await s.find('[data-testid="meme-save"]'))[0].click();
+    await s.waitFor('[data-testid="gallery"] .gallery-item', "the saved meme in the gallery", { pred: (t) => t.includes("PEPE at 3am") });
+    // The gallery file is byte for byte the PNG the preview showed (rendered in Rust both times).
+    const { readdirSync, readFileSync } = await import("node:fs");
+    const files = readdirSync(join(dataDir, "memes")).filter((f) => f.endsWith(".png"));
+    assert.equal(files.length, 1);
+    const saved = readFileSync(join(dataDir, "memes", files[0]));
+    const shown = Buffer.from(captioned.slice("data:image/png;base64,".length), "base64");
+    assert.ok(saved.equals(shown), "the saved file equals the preview");
+
+    // "Meme…" on the DOGE position bought in the first test: a PnL card, saved to the gallery.
+    await (await s.find('[data-testid="screen-trade"]'))[0].click();
+    await tab(s, "Positions");
+    await s.waitFor('[data-testid="meme-DOGEUSDT"]', "the Meme button of the DOGE position");
+    await (await s.find('[data-testid="meme-DOGEUSDT"]'))[0].click();
+    await s.waitFor('[data-testid="trade-card"]', "the trade card", { pred: (t) => t.includes("DOGE/USDT") && t.includes("%") });
+    await s.waitUntil(async () => (await s.exec(`const i = document.querySelector('[data-testid="trade-preview"]'); return i && i.naturalWidth > 0 ? i.naturalHeight : null`)) ?? undefined, "the PnL card preview", 60_000);
+    await shot(s, "meme-trade-card.png");
+    await (await s.find('[data-testid="trade-save"]'))[0].click();
+    await s.waitUntil(async () => ((await s.find('[data-testid="gallery"] .gallery-item')).length === 2 ? true : undefined), "two memes in the gallery");
+  } finally {
+    await s.end();
+  }
+});

@@ -178,6 +178,18 @@
     }
   }
 
+  const memeTemplates = [
+    { id: "rocket-launch", name: "Rocket launch", keywords: ["rocket", "moon", "pump"], tags: ["crypto", "win"], layout: "top-bottom", boxes: 2, width: 800, height: 600, animated: false, user: false, license: "Apache-2.0", source: "test", examples: [["when PEPE pumps", "and you sold"]] },
+    { id: "cat-stare", name: "Cat stare", keywords: ["cat", "stare"], tags: ["reaction"], layout: "reaction", boxes: 1, width: 900, height: 830, animated: false, user: false, license: "CC0-1.0", source: "test", examples: [] },
+    { id: "chart-pump-gif", name: "Chart pump", keywords: ["chart", "pump"], tags: ["crypto", "animated"], layout: "chart-caption", boxes: 2, width: 480, height: 480, animated: true, user: false, license: "MIT", source: "test", examples: [] },
+  ];
+  state.gallery = [];
+  state.nextMeme = 1;
+  function svg(id, texts) {
+    const lines = texts.map((t, i) => `<text x="10" y="${40 + i * 30}" font-size="24">${String(t).replace(/[<&]/g, "")}</text>`).join("");
+    return "data:image/svg+xml;charset=utf-8," + encodeURIComponent(`<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300" data-template="${id}"><rect width="400" height="300" fill="#345"/>${lines}</svg>`);
+  }
+
   const handlers = {
     app_info: () => ({ version: "0.1.0", data_dir: "/tmp/ui-test", log_dir: "/tmp/ui-test/logs", config_file: "/tmp/ui-test/settings.toml" }),
     status: () => status(),
@@ -256,6 +268,73 @@
     set_speed: () => status(),
     step: () => status(),
     reset_account: () => portfolio(),
+    // The meme studio: three templates, previews drawn as SVG that show the spec they were
+    // made from (so a test sees what reached the renderer), a gallery in memory.
+    meme_templates: (a) => {
+      const q = (a.search || "").toLowerCase().split(/\s+/).filter(Boolean);
+      return memeTemplates.filter(
+        (t) =>
+          q.every((w) => (t.name + " " + t.keywords.join(" ") + " " + t.tags.join(" ")).toLowerCase().includes(w)) &&
+          (!a.tag || t.tags.includes(a.tag)),
+      );
+    },
+    meme_tags: () => [...new Set(memeTemplates.flatMap((t) => t.tags))].sort(),
+    meme_thumbnail: (a) => svg(a.id, []),
+    meme_preview: (a) => {
+      if (!memeTemplates.some((t) => t.id === a.spec.template)) return reject("meme.no_template", `no template "${a.spec.template}"`);
+      return svg(a.spec.template, a.spec.captions.concat(a.spec.stickers.map((s) => s.emoji)));
+    },
+    meme_save: (a) => {
+      const g = {
+        id: state.nextMeme++,
+        created_ms: Date.now(),
+        template_id: a.spec.template,
+        title: a.spec.captions.filter(Boolean).join(" / ") || a.spec.template,
+        format: a.format,
+        width: 800,
+        height: 600,
+        bytes: 54321,
+        path: `/tmp/ui-test/memes/${state.nextMeme}.${a.format}`,
+        exists: true,
+        from_trade: false,
+        spec: a.spec,
+      };
+      state.gallery.unshift(g);
+      return g;
+    },
+    meme_export: () => null,
+    meme_gallery: (a) => {
+      const q = (a.search || "").toLowerCase();
+      return state.gallery.filter((g) => (g.title + " " + g.template_id).toLowerCase().includes(q));
+    },
+    meme_gallery_image: (a) => {
+      const g = state.gallery.find((x) => x.id === a.id);
+      return g ? svg(g.template_id, [g.title]) : reject("meme.no_meme", `no saved meme ${a.id}`);
+    },
+    meme_open: (a) => {
+      const g = state.gallery.find((x) => x.id === a.id);
+      return g ? g.spec : reject("meme.no_meme", `no saved meme ${a.id}`);
+    },
+    meme_delete: (a) => {
+      const i = state.gallery.findIndex((x) => x.id === a.id);
+      if (i < 0) return reject("meme.no_meme", `no saved meme ${a.id}`);
+      state.gallery.splice(i, 1);
+      return null;
+    },
+    meme_for_position: (a) => ({
+      symbol: a.symbol,
+      entry_price: "0.1",
+      exit_price: "0.12",
+      entry_time_ms: state.t - 3600000,
+      exit_time_ms: null,
+      change_pct: 20,
+      prices: [0.1, 0.11, 0.12],
+      template: a.seed % 2 ? "cat-stare" : "rocket-launch",
+      captions: ["DOGE +20%", "to the moon"],
+    }),
+    meme_trade_preview: (a) => svg(a.trade.template, a.trade.captions),
+    meme_trade_save: (a) => handlers.meme_save({ spec: { template: a.trade.template, captions: a.trade.captions, stickers: [], size: "original" }, format: "png" }),
+    meme_import: () => null,
     "plugin:event|listen": (a) => {
       state.listeners.set(a.handler, a.event);
       return a.handler;

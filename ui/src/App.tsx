@@ -17,6 +17,7 @@ import { useMarket, useUi } from "./lib/store";
 import { formatPrice, formatQty, pairName } from "./lib/format";
 import { useShortcuts } from "./lib/shortcuts";
 import { ErrorBoundary } from "./components/ErrorBoundary";
+import { MemeStudio } from "./components/MemeStudio";
 
 export function App() {
   const qc = useQueryClient();
@@ -24,6 +25,7 @@ export function App() {
   const theme = useUi((s) => s.theme);
   const symbol = useMarket((s) => s.symbol);
   const interval = useMarket((s) => s.interval);
+  const screen = useUi((s) => s.screen);
 
   // The saved preferences (theme, symbol, interval) once they are known.
   useEffect(() => {
@@ -100,7 +102,12 @@ export function App() {
   return (
     <div className="app">
       <Header />
-      <main className="grid">
+      {screen === "memes" && (
+        <ErrorBoundary name="The meme studio">
+          <MemeStudio />
+        </ErrorBoundary>
+      )}
+      <main className="grid" hidden={screen !== "trade"}>
         <ErrorBoundary name="The watchlist">
           <Watchlist />
         </ErrorBoundary>

@@ -38,6 +38,36 @@ export const commands = {
 	 *  started is logged (and printed), which is what `bench/desktop` measures as cold start.
 	 */
 	uiReady: () => typedError<null, IpcError>(__TAURI_INVOKE("ui_ready")),
+	memeTemplates: (search: string | null, tag: string | null) => typedError<TemplateView[], IpcError>(__TAURI_INVOKE("meme_templates", { search, tag })),
+	memeTags: () => typedError<string[], IpcError>(__TAURI_INVOKE("meme_tags")),
+	/**  A small JPEG of a template's image (no captions), as a data URL; cached. */
+	memeThumbnail: (id: string) => typedError<string, IpcError>(__TAURI_INVOKE("meme_thumbnail", { id })),
+	/**
+	 *  The meme as a PNG data URL: exactly the pixels a PNG export writes (the first frame of an
+	 *  animated template).
+	 */
+	memePreview: (spec: MemeSpec) => typedError<string, IpcError>(__TAURI_INVOKE("meme_preview", { spec })),
+	/**  Renders and keeps the meme in the gallery (`format`: png, jpeg, webp or gif). */
+	memeSave: (spec: MemeSpec, format: string) => typedError<GalleryView, IpcError>(__TAURI_INVOKE("meme_save", { spec, format })),
+	/**  Renders the meme into a file the user chooses (a save dialog). `None` when cancelled. */
+	memeExport: (spec: MemeSpec, format: string) => typedError<string | null, IpcError>(__TAURI_INVOKE("meme_export", { spec, format })),
+	memeGallery: (search: string | null) => typedError<GalleryView[], IpcError>(__TAURI_INVOKE("meme_gallery", { search })),
+	/**  A saved meme's file as a data URL. */
+	memeGalleryImage: (id: number) => typedError<string, IpcError>(__TAURI_INVOKE("meme_gallery_image", { id })),
+	/**  The edit a saved meme was made with, to open it in the editor. */
+	memeOpen: (id: number) => typedError<MemeSpec, IpcError>(__TAURI_INVOKE("meme_open", { id })),
+	memeDelete: (id: number) => typedError<null, IpcError>(__TAURI_INVOKE("meme_delete", { id })),
+	/**
+	 *  "Make a meme" on an open position of the current market: entry = average cost, exit = the
+	 *  mark price, the sparkline from the chart's bars since the position opened.
+	 */
+	memeForPosition: (symbol: string, seed: number) => typedError<TradeMemeView, IpcError>(__TAURI_INVOKE("meme_for_position", { symbol, seed })),
+	/**  The PnL card of a trade meme, as a PNG data URL. */
+	memeTradePreview: (trade: TradeMemeView) => typedError<string, IpcError>(__TAURI_INVOKE("meme_trade_preview", { trade })),
+	/**  Saves the PnL card of a trade meme in the gallery (PNG). */
+	memeTradeSave: (trade: TradeMemeView) => typedError<GalleryView, IpcError>(__TAURI_INVOKE("meme_trade_save", { trade })),
+	/**  Imports an image or GIF (chosen in a file dialog when `path` is empty) as a template. */
+	memeImport: (request: ImportRequest) => typedError<TemplateView | null, IpcError>(__TAURI_INVOKE("meme_import", { request })),
 };
 
 /** Events */
@@ -197,6 +227,28 @@ export type Frame = {
 	history: boolean,
 };
 
+/**  A saved meme as the gallery shows it. */
+export type GalleryView = {
+	id: number,
+	created_ms: number,
+	template_id: string,
+	title: string,
+	format: string,
+	width: number,
+	height: number,
+	bytes: number,
+	path: string,
+	exists: boolean,
+	from_trade: boolean,
+};
+
+/**  Where a template image the user imports comes from. */
+export type ImportRequest = {
+	path: string,
+	name: string,
+	keywords?: string[],
+};
+
 export type InstrumentView = {
 	symbol: string,
 	base_asset: string,
@@ -236,6 +288,16 @@ export type MarketKind =
 "sim" | 
 /**  Binance public streams. */
 "live";
+
+/**  Everything that makes one meme: what the editor holds, what the gallery stores to reopen it. */
+export type MemeSpec = {
+	template: string,
+	/**  One caption per box, in box order (missing ones are empty). */
+	captions: string[],
+	stickers?: StickerSpec[],
+	/**  A size preset id: `original`, `square-1080`, `720`, `480`, `square-N` or `N`. */
+	size?: string,
+};
 
 /**  A low-rate notice for the UI (fills, order changes, source changes, problems). */
 export type Notice = { kind: "fill"; fill: FillView } | 
@@ -344,6 +406,35 @@ export type SourceSpec =
 /**  Live Binance public data for these symbols. */
 { kind: "live"; symbols: string[] };
 
+/**  A sticker the user placed: an emoji, centre and size in fractions of the image. */
+export type StickerSpec = {
+	emoji: string,
+	x: number | null,
+	y: number | null,
+	/**  Width as a fraction of the image width, in (0, 2]. */
+	scale: number | null,
+	/**  Degrees, clockwise. */
+	angle?: number | null,
+};
+
+/**  A template as lists show it. */
+export type TemplateView = {
+	id: string,
+	name: string,
+	keywords: string[],
+	tags: string[],
+	layout: string,
+	boxes: number,
+	width: number,
+	height: number,
+	animated: boolean,
+	/**  Imported by the user (lives in the data folder). */
+	user: boolean,
+	license: string,
+	source: string,
+	examples: string[][],
+};
+
 /**  A watchlist line. */
 export type TickerView = {
 	symbol: string,
@@ -359,6 +450,22 @@ export type TickerView = {
 };
 
 export type TifView = "GTC" | "IOC" | "FOK";
+
+/**
+ *  A meme proposed for an open position: the PnL figures, and the template and captions picked
+ *  by its outcome (the user may change both before saving).
+ */
+export type TradeMemeView = {
+	symbol: string,
+	entry_price: string,
+	exit_price: string,
+	entry_time_ms: number,
+	exit_time_ms: number | null,
+	change_pct: number | null,
+	prices: (number | null)[],
+	template: string,
+	captions: string[],
+};
 
 export type TradeView = {
 	time_ms: number,

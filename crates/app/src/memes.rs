@@ -979,3 +979,30 @@ pub fn bundled_closes(
             .unwrap_or_default()
     }
 }
+
+/// When the open position in `symbol` was opened from flat, from the desk's fill views (any
+/// order); 0 when they do not say.
+pub fn opened_from_views(fills: &[crate::desk::views::FillView], symbol: &str) -> i64 {
+    let rows: Vec<store::FillRow> = fills
+        .iter()
+        .filter(|f| f.symbol == symbol)
+        .map(|f| store::FillRow {
+            id: f.id,
+            order_id: f.order_id,
+            account_id: 0,
+            symbol: f.symbol.clone(),
+            side: match f.side {
+                crate::desk::views::SideView::Buy => store::Side::Buy,
+                crate::desk::views::SideView::Sell => store::Side::Sell,
+            },
+            price: f.price,
+            quantity: f.quantity,
+            quote_quantity: f.quote_quantity,
+            fee: f.fee,
+            fee_asset: f.fee_asset.clone(),
+            is_maker: f.is_maker,
+            time_ms: f.time_ms,
+        })
+        .collect();
+    position_opened_ms(&rows, symbol).unwrap_or(0)
+}

@@ -197,6 +197,19 @@ function Positions() {
                       Close…
                     </button>
                   )}
+                  {signOf(p.quantity) > 0 && (
+                    <button
+                      className="btn btn-ghost small"
+                      title="Make a meme of this position (a PnL card)"
+                      data-testid={`meme-${p.symbol}`}
+                      onClick={() => {
+                        useUi.getState().setMemeTrade(p.symbol);
+                        useUi.getState().setScreen("memes");
+                      }}
+                    >
+                      Meme…
+                    </button>
+                  )}
                 </td>
               </tr>
             ))}

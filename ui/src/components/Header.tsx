@@ -35,6 +35,7 @@ export function Header() {
   const settings = useSettings();
   const save = useSaveSettings();
   const theme = useUi((s) => s.theme);
+  const screen = useUi((s) => s.screen);
   const [dialog, setDialog] = useState<null | "source" | "restart" | "about">(null);
   const [switching, setSwitching] = useState<MarketKind | null>(null);
   const st = status.data;
@@ -79,6 +80,26 @@ export function Header() {
         <img src="/icon.png" alt="" width={22} height={22} />
         <span>PaperMemes</span>
         <span className="badge">paper</span>
+      </div>
+      <div className="segmented" role="tablist" aria-label="Screen">
+        <button
+          role="tab"
+          aria-selected={screen === "trade"}
+          className={screen === "trade" ? "active" : ""}
+          onClick={() => useUi.getState().setScreen("trade")}
+          data-testid="screen-trade"
+        >
+          Trade
+        </button>
+        <button
+          role="tab"
+          aria-selected={screen === "memes"}
+          className={screen === "memes" ? "active" : ""}
+          onClick={() => useUi.getState().setScreen("memes")}
+          data-testid="screen-memes"
+        >
+          Memes
+        </button>
       </div>
       <div className="segmented" role="tablist" aria-label="Market">
         {KINDS.map((k) => (

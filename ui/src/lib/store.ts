@@ -109,6 +109,12 @@ export interface UiState {
   setTicket: (p: Partial<TicketForm>) => void;
   clearTicket: () => void;
   focusSide: (side: Side) => void;
+  /** Which screen shows: trading or the meme studio. */
+  screen: "trade" | "memes";
+  setScreen: (s: "trade" | "memes") => void;
+  /** A position the meme studio makes a PnL card of (null: none). */
+  memeTrade: string | null;
+  setMemeTrade: (symbol: string | null) => void;
 }
 
 export const useUi = create<UiState>((set, get) => ({
@@ -122,4 +128,8 @@ export const useUi = create<UiState>((set, get) => ({
       ticket: { ...get().ticket, quantity: "", quote: "", price: "", stop: "", stopLimit: "" },
     }),
   focusSide: (side) => set({ ticket: { ...get().ticket, side }, focusTicket: get().focusTicket + 1 }),
+  screen: "trade",
+  setScreen: (screen) => set({ screen }),
+  memeTrade: null,
+  setMemeTrade: (memeTrade) => set({ memeTrade }),
 }));

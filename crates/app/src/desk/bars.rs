@@ -256,6 +256,19 @@ impl MarketBars {
         self.by_symbol.get(symbol).and_then(|s| s.last)
     }
 
+    /// Closing prices of the base-interval bars of `symbol` that end after `from_ms`, oldest
+    /// first (a sparkline of the price since then).
+    pub fn closes_since(&self, symbol: &str, from_ms: i64) -> Vec<f64> {
+        let Some(s) = self.by_symbol.get(symbol) else {
+            return Vec::new();
+        };
+        s.bars
+            .iter()
+            .filter(|b| b.open_ms + self.base_ms > from_ms)
+            .filter_map(|b| b.close.to_string().parse::<f64>().ok())
+            .collect()
+    }
+
     pub fn version(&self, symbol: &str) -> u64 {
         self.by_symbol.get(symbol).map_or(0, |s| s.version)
     }

@@ -203,6 +203,11 @@ impl Desk {
         &self.shared.paths
     }
 
+    /// The bundled assets folder (market data, fonts, templates).
+    pub fn assets(&self) -> &std::path::Path {
+        &self.shared.assets
+    }
+
     /// Recorded captures to replay: the bundled ones and those in the data folder's
     /// `captures/` (where `papermemes record --out` files can be put), newest name first.
     pub fn captures(&self) -> Vec<views::CaptureFile> {
