@@ -166,7 +166,10 @@ test("the meme studio captions a template, the preview is the saved file, and a 
     }, "the preview to show the caption");
     await shot(s, "meme-studio.png");
     await (await s.find('[data-testid="meme-save"]'))[0].click();
-    await s.waitFor('[data-testid="gallery"] .gallery-item', "the saved meme in the gallery", { pred: (t) => t.includes("PEPE at 3am") });
+    await s.waitFor('[data-testid="gallery"] .gallery-item', "the saved meme in the gallery", { pred: (t) => t.includes("900×") });
+    await shot(s, "meme-gallery.png");
+    const title = await s.exec(`return document.querySelector('[data-testid="gallery"] .gallery-title').textContent`);
+    assert.equal(title, "me watching PEPE at 3am");
     // The gallery file is byte for byte the PNG the preview showed (rendered in Rust both times).
     const { readdirSync, readFileSync } = await import("node:fs");
     const files = readdirSync(join(dataDir, "memes")).filter((f) => f.endsWith(".png"));
@@ -175,13 +178,17 @@ test("the meme studio captions a template, the preview is the saved file, and a 
     const shown = Buffer.from(captioned.slice("data:image/png;base64,".length), "base64");
     assert.ok(saved.equals(shown), "the saved file equals the preview");
 
-    // "Meme…" on the DOGE position bought in the first test: a PnL card, saved to the gallery.
+    // "Meme…" on the DOGE position bought on the replay in the first test: a PnL card, saved
+    // to the gallery.
     await (await s.find('[data-testid="screen-trade"]'))[0].click();
+    await s.clickText('.segmented[aria-label="Market"] button', "Replay");
+    await s.waitFor('[data-testid="source-button"]', "the replay", { timeoutMs: 90_000, pred: (t) => t.includes("Replay") });
     await tab(s, "Positions");
     await s.waitFor('[data-testid="meme-DOGEUSDT"]', "the Meme button of the DOGE position");
     await (await s.find('[data-testid="meme-DOGEUSDT"]'))[0].click();
     await s.waitFor('[data-testid="trade-card"]', "the trade card", { pred: (t) => t.includes("DOGE/USDT") && t.includes("%") });
     await s.waitUntil(async () => (await s.exec(`const i = document.querySelector('[data-testid="trade-preview"]'); return i && i.naturalWidth > 0 ? i.naturalHeight : null`)) ?? undefined, "the PnL card preview", 60_000);
+    await new Promise((r) => setTimeout(r, 1000));
     await shot(s, "meme-trade-card.png");
     await (await s.find('[data-testid="trade-save"]'))[0].click();
     await s.waitUntil(async () => ((await s.find('[data-testid="gallery"] .gallery-item')).length === 2 ? true : undefined), "two memes in the gallery");

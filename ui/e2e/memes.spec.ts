@@ -89,6 +89,12 @@ test("switching templates keeps the captions typed; a saved meme reopens in the 
   await page.getByTestId("template-cat-stare").click();
   await expect(page.getByLabel("Caption 1")).toHaveValue("wen");
   await expect(page.getByLabel(/^Caption \d$/)).toHaveCount(1);
+  // A look at the market and back: the edit is still there.
+  await page.getByTestId("screen-trade").click();
+  await expect(page.getByTestId("meme-studio")).toBeHidden();
+  await page.getByTestId("screen-memes").click();
+  await expect(page.getByLabel("Caption 1")).toHaveValue("wen");
+  await expect(page.getByTestId("meme-template-name")).toHaveText("Cat stare");
   await page.getByTestId("gallery").getByRole("button", { name: "Edit" }).click();
   await expect(page.getByTestId("meme-template-name")).toHaveText("Rocket launch");
   await expect(page.getByLabel("Caption 2")).toHaveValue("lambo");

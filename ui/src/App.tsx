@@ -1,4 +1,4 @@
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import type { Frame } from "./bindings";
 import { useQueryClient } from "@tanstack/react-query";
 import { Header } from "./components/Header";
@@ -26,6 +26,10 @@ export function App() {
   const symbol = useMarket((s) => s.symbol);
   const interval = useMarket((s) => s.interval);
   const screen = useUi((s) => s.screen);
+  const [memesVisited, setMemesVisited] = useState(false);
+  useEffect(() => {
+    if (screen === "memes") setMemesVisited(true);
+  }, [screen]);
 
   // The saved preferences (theme, symbol, interval) once they are known.
   useEffect(() => {
@@ -102,9 +106,11 @@ export function App() {
   return (
     <div className="app">
       <Header />
-      {screen === "memes" && (
+      {/* Mounted on first visit, then kept (hidden) so an edit in progress survives a look at
+          the market. */}
+      {memesVisited && (
         <ErrorBoundary name="The meme studio">
-          <MemeStudio />
+          <MemeStudio hidden={screen !== "memes"} />
         </ErrorBoundary>
       )}
       <main className="grid" hidden={screen !== "trade"}>

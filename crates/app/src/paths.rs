@@ -88,6 +88,20 @@ impl AppPaths {
         Ok(DataLock { _file: file })
     }
 
+    /// [`AppPaths::lock`], waiting up to `patience` while another PaperMemes holds the folder
+    /// (the desktop app just quit and is still committing, or a CLI command is finishing).
+    pub fn lock_waiting(&self, patience: std::time::Duration) -> Result<DataLock, AppError> {
+        let until = std::time::Instant::now() + patience;
+        loop {
+            match self.lock() {
+                Err(e) if e.code() == "data.in_use" && std::time::Instant::now() < until => {
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Create the data and log directories.
     pub fn create(&self) -> Result<(), AppError> {
         for d in [&self.data_dir, &self.log_dir] {

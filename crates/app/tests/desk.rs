@@ -126,6 +126,22 @@ fn one_app_at_a_time_per_data_folder() -> Result<(), AppError> {
 }
 
 #[test]
+fn a_relaunch_waits_for_the_quitting_app_to_let_go() -> Result<(), AppError> {
+    let dir = tempfile::tempdir().expect("tmp");
+    let first = Desk::start(config(dir.path(), candles()))?;
+    // The first app is still shutting down when the second starts.
+    let quitting = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        first.shutdown();
+        drop(first);
+    });
+    let second = Desk::start(config(dir.path(), candles()))?;
+    assert!(second.status().market_time_ms.is_some());
+    quitting.join().expect("join");
+    Ok(())
+}
+
+#[test]
 fn the_simulator_streams_a_book_and_trades_and_limit_orders_rest_and_cancel() -> Result<(), AppError>
 {
     let dir = tempfile::tempdir().expect("tmp");

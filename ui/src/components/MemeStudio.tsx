@@ -192,7 +192,7 @@ function TradeCard({ symbol, onClose }: { symbol: string; onClose: () => void })
   );
 }
 
-export function MemeStudio() {
+export function MemeStudio({ hidden = false }: { hidden?: boolean }) {
   const qc = useQueryClient();
   const memeTrade = useUi((s) => s.memeTrade);
   const [search, setSearch] = useState("");
@@ -304,7 +304,7 @@ export function MemeStudio() {
   };
 
   return (
-    <main className="memes" data-testid="meme-studio">
+    <main className="memes" data-testid="meme-studio" hidden={hidden}>
       <section className="panel meme-library">
         <div className="panel-head">
           <span>Templates</span>

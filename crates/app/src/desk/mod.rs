@@ -120,7 +120,11 @@ impl Desk {
     /// the settings name (or `config.source`) and start the engine thread.
     pub fn start(config: DeskConfig) -> Result<Desk, AppError> {
         config.paths.create()?;
-        let data_lock = config.paths.lock()?;
+        // A relaunch right after quitting may find the old process still committing its last
+        // state: wait for it a moment rather than refuse.
+        let data_lock = config
+            .paths
+            .lock_waiting(std::time::Duration::from_secs(10))?;
         let (notices, _) = broadcast::channel(256);
         let shared = Arc::new(Shared {
             hub: FeedHub::new(4096),
