@@ -13,6 +13,9 @@ APP="${PAPERMEMES_APP:-$TARGET/release/papermemes-desktop}"
 echo "== building the empty Tauri app (same Tauri, same release profile)" >&2
 (cd "$HERE/empty" && CARGO_TARGET_DIR="$TARGET/bench-empty" cargo build --release --quiet)
 EMPTY="$TARGET/bench-empty/release/empty-tauri"
+# Both apps composite the same way: without a GPU (as here, Xvfb) PaperMemes turns WebKit's
+# compositing off itself (src-tauri/src/lib.rs, choose_compositing); the empty app gets the same.
+export WEBKIT_DISABLE_COMPOSITING_MODE=1
 echo "== start-up, idle memory, 10x replay (Xvfb)" >&2
 xvfb-run -a -s "-screen 0 1600x1000x24" python3 "$HERE/measure.py" --app "$APP" --empty "$EMPTY" \
   --out "$OUT/desktop.json" "$@"
