@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use base64::Engine as _;
 use papermemes_app::memes::{self, GalleryItem, MemeSpec, MemeStudio, TemplateView, TradeMeme};
@@ -26,7 +26,9 @@ pub struct MemeCell {
 
 #[derive(Debug)]
 pub struct Studio {
-    studio: Mutex<MemeStudio>,
+    /// Renders only read it, so thumbnails, previews and saves run side by side; importing a
+    /// template writes.
+    studio: RwLock<MemeStudio>,
     ledger: Ledger,
 }
 
@@ -37,6 +39,14 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
         Ok(g) => g,
         Err(p) => p.into_inner(),
     }
+}
+
+fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|p| p.into_inner())
 }
 
 impl MemeCell {
@@ -53,7 +63,7 @@ impl MemeCell {
             tracing::warn!("template {} skipped: {e}", dir.display());
         }
         let s = Arc::new(Studio {
-            studio: Mutex::new(studio),
+            studio: RwLock::new(studio),
             ledger,
         });
         *g = Some(s.clone());
@@ -136,7 +146,7 @@ pub async fn meme_templates(
     tag: Option<String>,
 ) -> Result<Vec<TemplateView>, IpcError> {
     on_studio((memes, desk), move |s, _| {
-        Ok(lock(&s.studio).templates(search.as_deref(), tag.as_deref()))
+        Ok(read(&s.studio).templates(search.as_deref(), tag.as_deref()))
     })
     .await
 }
@@ -147,7 +157,7 @@ pub async fn meme_tags(
     memes: State<'_, Arc<MemeCell>>,
     desk: State<'_, Arc<DeskCell>>,
 ) -> Result<Vec<String>, IpcError> {
-    on_studio((memes, desk), |s, _| Ok(lock(&s.studio).tags())).await
+    on_studio((memes, desk), |s, _| Ok(read(&s.studio).tags())).await
 }
 
 /// A small JPEG of a template's image (no captions), as a data URL; cached.
@@ -169,7 +179,7 @@ pub async fn meme_thumbnail(
             size: "240".into(),
             boxes: None,
         };
-        let bytes = lock(&s.studio).render(&spec, ExportFormat::Jpeg)?;
+        let bytes = read(&s.studio).render(&spec, ExportFormat::Jpeg)?;
         let url = data_url(ExportFormat::Jpeg, &bytes);
         lock(&cell.thumbs).insert(id, url.clone());
         Ok(url)
@@ -187,7 +197,7 @@ pub async fn meme_preview(
     spec: MemeSpec,
 ) -> Result<String, IpcError> {
     on_studio((memes, desk), move |s, _| {
-        let bytes = lock(&s.studio).render(&spec, ExportFormat::Png)?;
+        let bytes = read(&s.studio).render(&spec, ExportFormat::Png)?;
         Ok(data_url(ExportFormat::Png, &bytes))
     })
     .await
@@ -204,7 +214,7 @@ pub async fn meme_save(
 ) -> Result<GalleryView, IpcError> {
     on_studio((memes, desk), move |s, _| {
         let format = parse_format(&format)?;
-        let item = lock(&s.studio).save(&s.ledger, &spec, format, None)?;
+        let item = read(&s.studio).save(&s.ledger, &spec, format, None)?;
         Ok(item.into())
     })
     .await
@@ -238,7 +248,7 @@ pub async fn meme_export(
         } else {
             path
         };
-        lock(&s.studio).export(&spec, &path)?;
+        read(&s.studio).export(&spec, &path)?;
         Ok(Some(path.display().to_string()))
     })
     .await
@@ -252,7 +262,7 @@ pub async fn meme_gallery(
     search: Option<String>,
 ) -> Result<Vec<GalleryView>, IpcError> {
     on_studio((memes, desk), move |s, _| {
-        let items = lock(&s.studio).gallery(&s.ledger, search.as_deref(), 500)?;
+        let items = read(&s.studio).gallery(&s.ledger, search.as_deref(), 500)?;
         Ok(items.into_iter().map(GalleryView::from).collect())
     })
     .await
@@ -267,7 +277,7 @@ pub async fn meme_gallery_image(
     id: i64,
 ) -> Result<String, IpcError> {
     on_studio((memes, desk), move |s, _| {
-        let item = lock(&s.studio).gallery_item(&s.ledger, id)?;
+        let item = read(&s.studio).gallery_item(&s.ledger, id)?;
         let bytes = std::fs::read(&item.path).map_err(|e| IpcError {
             code: "meme.file_missing".into(),
             message: format!("{}: {e}", item.path.display()),
@@ -288,7 +298,7 @@ pub async fn meme_open(
     id: i64,
 ) -> Result<MemeSpec, IpcError> {
     on_studio((memes, desk), move |s, _| {
-        Ok(lock(&s.studio).saved_spec(&s.ledger, id)?)
+        Ok(read(&s.studio).saved_spec(&s.ledger, id)?)
     })
     .await
 }
@@ -301,7 +311,7 @@ pub async fn meme_delete(
     id: i64,
 ) -> Result<(), IpcError> {
     on_studio((memes, desk), move |s, _| {
-        lock(&s.studio).delete(&s.ledger, id)?;
+        read(&s.studio).delete(&s.ledger, id)?;
         Ok(())
     })
     .await
@@ -388,7 +398,7 @@ pub async fn meme_for_position(
         let opened = memes::opened_from_views(&fills, &symbol);
         let prices = desk.with_bars(|b| b.closes_since(&symbol, opened));
         let trade = memes::open_position(&symbol, pos.avg_cost, mark, opened, prices);
-        let m = lock(&s.studio).trade_meme(trade, None, u64::from(seed))?;
+        let m = read(&s.studio).trade_meme(trade, None, u64::from(seed))?;
         Ok(TradeMemeView::of(m))
     })
     .await
@@ -404,7 +414,7 @@ pub async fn meme_trade_preview(
 ) -> Result<String, IpcError> {
     on_studio((memes, desk), move |s, _| {
         let bytes =
-            lock(&s.studio).render_trade(&trade.to_meme(), "original", ExportFormat::Png)?;
+            read(&s.studio).render_trade(&trade.to_meme(), "original", ExportFormat::Png)?;
         Ok(data_url(ExportFormat::Png, &bytes))
     })
     .await
@@ -419,7 +429,7 @@ pub async fn meme_trade_save(
     trade: TradeMemeView,
 ) -> Result<GalleryView, IpcError> {
     on_studio((memes, desk), move |s, _| {
-        let item = lock(&s.studio).save_trade(&s.ledger, &trade.to_meme(), ExportFormat::Png)?;
+        let item = read(&s.studio).save_trade(&s.ledger, &trade.to_meme(), ExportFormat::Png)?;
         Ok(item.into())
     })
     .await
@@ -459,7 +469,7 @@ pub async fn meme_import(
             PathBuf::from(request.path.trim())
         };
         let view =
-            lock(&s.studio).import_template(&s.ledger, &path, &request.name, &request.keywords)?;
+            write(&s.studio).import_template(&s.ledger, &path, &request.name, &request.keywords)?;
         Ok(Some(view))
     })
     .await

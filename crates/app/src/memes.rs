@@ -284,11 +284,21 @@ impl MemeStudio {
     /// Renders `spec` and encodes it as `format` into memory (the desktop preview: the same
     /// pixels as the export).
     pub fn render(&self, spec: &MemeSpec, format: ExportFormat) -> Result<Vec<u8>, AppError> {
+        Ok(self.encode(spec, format)?.0)
+    }
+
+    /// [`MemeStudio::render`], with what the encoder reported (size, frames).
+    fn encode(
+        &self,
+        spec: &MemeSpec,
+        format: ExportFormat,
+    ) -> Result<(Vec<u8>, ExportInfo), AppError> {
         let (template, options) = self.prepare(spec)?;
         let mut out = Vec::new();
-        self.renderer
+        let info = self
+            .renderer
             .export(&template, &spec.captions, &options, format, &mut out)?;
-        Ok(out)
+        Ok((out, info))
     }
 
     /// Renders `spec` into `path` (format from its extension). Nothing is left behind on error.
@@ -307,7 +317,7 @@ impl MemeStudio {
         format: ExportFormat,
         trade_fill_id: Option<i64>,
     ) -> Result<GalleryItem, AppError> {
-        let bytes = self.render(spec, format)?;
+        let encoded = self.encode(spec, format)?;
         let template = self.template(&spec.template)?;
         let title = spec
             .captions
@@ -321,19 +331,18 @@ impl MemeStudio {
         } else {
             title
         };
-        self.store_file(ledger, spec, format, &bytes, title, trade_fill_id)
+        self.store_file(ledger, spec, &encoded, title, trade_fill_id)
     }
 
     fn store_file(
         &self,
         ledger: &Ledger,
         spec: &MemeSpec,
-        format: ExportFormat,
-        bytes: &[u8],
+        (bytes, info): &(Vec<u8>, ExportInfo),
         title: String,
         trade_fill_id: Option<i64>,
     ) -> Result<GalleryItem, AppError> {
-        let (width, height, frames) = probe_bytes(bytes, &self.limits)?;
+        let format = info.format;
         std::fs::create_dir_all(&self.gallery_dir).map_err(|e| io_err(&self.gallery_dir, e))?;
         let created_ms = now_ms();
         let file = unique_name(
@@ -349,10 +358,10 @@ impl MemeStudio {
             title: truncate_chars(&title, 500),
             file: file.clone(),
             format: format_name(format).into(),
-            width,
-            height,
+            width: info.width,
+            height: info.height,
             bytes: bytes.len() as u64,
-            frames,
+            frames: u32::try_from(info.frames).unwrap_or(u32::MAX),
             spec: serde_json::to_string(spec).map_err(|e| AppError::Io {
                 message: format!("cannot serialise the meme: {e}"),
             })?,
@@ -642,6 +651,15 @@ impl MemeStudio {
         size: &str,
         format: ExportFormat,
     ) -> Result<Vec<u8>, AppError> {
+        Ok(self.encode_trade(m, size, format)?.0)
+    }
+
+    fn encode_trade(
+        &self,
+        m: &TradeMeme,
+        size: &str,
+        format: ExportFormat,
+    ) -> Result<(Vec<u8>, ExportInfo), AppError> {
         let template = self.template(&m.template)?;
         let spec = MemeSpec {
             template: m.template.clone(),
@@ -662,8 +680,8 @@ impl MemeStudio {
             },
         )?;
         let mut out = Vec::new();
-        card.meme.encode(format, &render, &mut out)?;
-        Ok(out)
+        let info = card.meme.encode(format, &render, &mut out)?;
+        Ok((out, info))
     }
 
     /// Renders a trade meme into the gallery.
@@ -673,7 +691,7 @@ impl MemeStudio {
         m: &TradeMeme,
         format: ExportFormat,
     ) -> Result<GalleryItem, AppError> {
-        let bytes = self.render_trade(m, "original", format)?;
+        let encoded = self.encode_trade(m, "original", format)?;
         let spec = MemeSpec {
             template: m.template.clone(),
             captions: m.captions.clone(),
@@ -687,7 +705,7 @@ impl MemeStudio {
             pnl::format_pct(m.trade.change_pct),
             m.captions.join(" / ")
         );
-        self.store_file(ledger, &spec, format, &bytes, title, m.fill_id)
+        self.store_file(ledger, &spec, &encoded, title, m.fill_id)
     }
 }
 
@@ -705,20 +723,6 @@ fn format_name(f: ExportFormat) -> &'static str {
         ExportFormat::WebP => "webp",
         ExportFormat::Gif => "gif",
     }
-}
-
-/// Size and frame count of encoded bytes.
-fn probe_bytes(bytes: &[u8], limits: &Limits) -> Result<(u32, u32, u32), AppError> {
-    let info = ImageSource::Bytes {
-        name: "meme".into(),
-        bytes: std::sync::Arc::from(bytes.to_vec()),
-    }
-    .probe(limits)?;
-    let frames = info
-        .animation
-        .as_ref()
-        .map_or(1, |a| u32::try_from(a.frames).unwrap_or(u32::MAX));
-    Ok((info.width, info.height, frames))
 }
 
 fn truncate_chars(s: &str, n: usize) -> String {
@@ -925,26 +929,46 @@ pub fn downsample(v: Vec<f64>, n: usize) -> Vec<f64> {
     (0..n).map(|i| v[i * last / (n - 1)]).collect()
 }
 
-/// When the open position in `symbol` was opened from flat (average-cost walk over the fills),
-/// or `None` when the fills leave it flat.
+/// When the open position in `symbol` was opened from flat (a walk over the fills in time
+/// order), or `None` when the fills leave it flat.
 pub fn position_opened_ms(fills: &[store::FillRow], symbol: &str) -> Option<i64> {
-    let mut same: Vec<&store::FillRow> = fills.iter().filter(|f| f.symbol == symbol).collect();
-    same.sort_by_key(|f| (f.time_ms, f.id));
+    opened_ms(
+        fills
+            .iter()
+            .filter(|f| f.symbol == symbol)
+            .map(|f| (f.time_ms, f.id, f.side == store::Side::Buy, f.quantity)),
+    )
+}
+
+/// [`position_opened_ms`] from the desk's fill views; 0 when they do not say.
+pub fn opened_from_views(fills: &[crate::desk::views::FillView], symbol: &str) -> i64 {
+    opened_ms(fills.iter().filter(|f| f.symbol == symbol).map(|f| {
+        (
+            f.time_ms,
+            f.id,
+            matches!(f.side, crate::desk::views::SideView::Buy),
+            f.quantity,
+        )
+    }))
+    .unwrap_or(0)
+}
+
+/// `(time_ms, id, is_buy, quantity)` of one symbol's fills, any order.
+fn opened_ms(fills: impl Iterator<Item = (i64, i64, bool, rust_decimal::Decimal)>) -> Option<i64> {
+    let mut fills: Vec<_> = fills.collect();
+    fills.sort_by_key(|&(time, id, _, _)| (time, id));
     let mut qty = rust_decimal::Decimal::ZERO;
     let mut opened = None;
-    for f in same {
-        match f.side {
-            store::Side::Buy => {
-                if qty.is_zero() {
-                    opened = Some(f.time_ms);
-                }
-                qty += f.quantity;
+    for (time, _, buy, q) in fills {
+        if buy {
+            if qty.is_zero() {
+                opened = Some(time);
             }
-            store::Side::Sell => {
-                qty = (qty - f.quantity).max(rust_decimal::Decimal::ZERO);
-                if qty.is_zero() {
-                    opened = None;
-                }
+            qty += q;
+        } else {
+            qty = (qty - q).max(rust_decimal::Decimal::ZERO);
+            if qty.is_zero() {
+                opened = None;
             }
         }
     }
@@ -978,31 +1002,4 @@ pub fn bundled_closes(
             .map(|s| closes_between(&s.candles, from, to))
             .unwrap_or_default()
     }
-}
-
-/// When the open position in `symbol` was opened from flat, from the desk's fill views (any
-/// order); 0 when they do not say.
-pub fn opened_from_views(fills: &[crate::desk::views::FillView], symbol: &str) -> i64 {
-    let rows: Vec<store::FillRow> = fills
-        .iter()
-        .filter(|f| f.symbol == symbol)
-        .map(|f| store::FillRow {
-            id: f.id,
-            order_id: f.order_id,
-            account_id: 0,
-            symbol: f.symbol.clone(),
-            side: match f.side {
-                crate::desk::views::SideView::Buy => store::Side::Buy,
-                crate::desk::views::SideView::Sell => store::Side::Sell,
-            },
-            price: f.price,
-            quantity: f.quantity,
-            quote_quantity: f.quote_quantity,
-            fee: f.fee,
-            fee_asset: f.fee_asset.clone(),
-            is_maker: f.is_maker,
-            time_ms: f.time_ms,
-        })
-        .collect();
-    position_opened_ms(&rows, symbol).unwrap_or(0)
 }
