@@ -101,6 +101,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             memes::meme_tags,
             memes::meme_thumbnail,
             memes::meme_preview,
+            memes::meme_copy,
+            memes::meme_template_boxes,
             memes::meme_save,
             memes::meme_export,
             memes::meme_gallery,
@@ -108,6 +110,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             memes::meme_open,
             memes::meme_delete,
             memes::meme_for_position,
+            memes::meme_for_trade,
+            memes::meme_trade_copy,
             memes::meme_trade_preview,
             memes::meme_trade_save,
             memes::meme_import,
@@ -198,6 +202,7 @@ pub fn run() {
             }
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .manage(Arc::new(DeskCell::default()))

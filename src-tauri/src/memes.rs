@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use base64::Engine as _;
-use papermemes_app::memes::{self, GalleryItem, MemeSpec, MemeStudio, TemplateView, TradeMeme};
+use papermemes_app::memes::{
+    self, BoxFrame, GalleryItem, MemeSpec, MemeStudio, TemplateView, TradeMeme,
+};
 use papermemes_app::AppError;
 use papermemes_meme::pnl::{self, TradeSummary};
 use papermemes_meme::ExportFormat;
@@ -177,7 +179,7 @@ pub async fn meme_thumbnail(
             captions: Vec::new(),
             stickers: Vec::new(),
             size: "240".into(),
-            boxes: None,
+            frames: None,
         };
         let bytes = read(&s.studio).render(&spec, ExportFormat::Jpeg)?;
         let url = data_url(ExportFormat::Jpeg, &bytes);
@@ -187,8 +189,8 @@ pub async fn meme_thumbnail(
     .await
 }
 
-/// The meme as a PNG data URL: exactly the pixels a PNG export writes (the first frame of an
-/// animated template).
+/// The meme as a data URL: exactly what an export writes — a PNG of a still template, the
+/// captioned GIF (every frame, its timing) of an animated one.
 #[tauri::command]
 #[specta::specta]
 pub async fn meme_preview(
@@ -197,8 +199,75 @@ pub async fn meme_preview(
     spec: MemeSpec,
 ) -> Result<String, IpcError> {
     on_studio((memes, desk), move |s, _| {
-        let bytes = read(&s.studio).render(&spec, ExportFormat::Png)?;
-        Ok(data_url(ExportFormat::Png, &bytes))
+        let studio = read(&s.studio);
+        let format = if studio.template(&spec.template)?.is_animated() {
+            ExportFormat::Gif
+        } else {
+            ExportFormat::Png
+        };
+        let bytes = studio.render(&spec, format)?;
+        Ok(data_url(format, &bytes))
+    })
+    .await
+}
+
+/// Puts the meme on the clipboard as an image (the first frame of an animated one: clipboards
+/// carry still images), ready to paste into a chat.
+#[tauri::command]
+#[specta::specta]
+pub async fn meme_copy(
+    app: tauri::AppHandle,
+    memes: State<'_, Arc<MemeCell>>,
+    desk: State<'_, Arc<DeskCell>>,
+    spec: MemeSpec,
+) -> Result<(), IpcError> {
+    on_studio((memes, desk), move |s, _| {
+        let (rgba, w, h) = read(&s.studio).still(&spec)?;
+        to_clipboard(&app, rgba, w, h)
+    })
+    .await
+}
+
+/// Puts a trade meme's PnL card on the clipboard.
+#[tauri::command]
+#[specta::specta]
+pub async fn meme_trade_copy(
+    app: tauri::AppHandle,
+    memes: State<'_, Arc<MemeCell>>,
+    desk: State<'_, Arc<DeskCell>>,
+    trade: TradeMemeView,
+) -> Result<(), IpcError> {
+    on_studio((memes, desk), move |s, _| {
+        let (rgba, w, h) = read(&s.studio).trade_still(&trade.to_meme())?;
+        to_clipboard(&app, rgba, w, h)
+    })
+    .await
+}
+
+fn to_clipboard(app: &tauri::AppHandle, rgba: Vec<u8>, w: u32, h: u32) -> Result<(), IpcError> {
+    use tauri_plugin_clipboard_manager::ClipboardExt as _;
+    let image = tauri::image::Image::new_owned(rgba, w, h);
+    app.clipboard().write_image(&image).map_err(|e| IpcError {
+        code: "meme.clipboard".into(),
+        message: format!("cannot put the image on the clipboard: {e}"),
+        details: None,
+    })
+}
+
+/// Saves the caption boxes drawn in the editor into an imported template (moved, resized,
+/// added or removed); bundled templates are read-only.
+#[tauri::command]
+#[specta::specta]
+pub async fn meme_template_boxes(
+    memes: State<'_, Arc<MemeCell>>,
+    desk: State<'_, Arc<DeskCell>>,
+    id: String,
+    frames: Vec<BoxFrame>,
+) -> Result<TemplateView, IpcError> {
+    on_studio((memes, desk), move |s, cell| {
+        let view = write(&s.studio).update_user_frames(&id, &frames)?;
+        lock(&cell.thumbs).remove(&id);
+        Ok(view)
     })
     .await
 }
@@ -330,6 +399,9 @@ pub struct TradeMemeView {
     pub prices: Vec<f64>,
     pub template: String,
     pub captions: Vec<String>,
+    /// The sell fill that closed the trade; `None` for an open position.
+    #[serde(default)]
+    pub fill_id: Option<i64>,
 }
 
 impl TradeMemeView {
@@ -344,6 +416,7 @@ impl TradeMemeView {
             prices: m.trade.prices,
             template: m.template,
             captions: m.captions,
+            fill_id: m.fill_id,
         }
     }
 
@@ -361,7 +434,7 @@ impl TradeMemeView {
             },
             template: self.template.clone(),
             captions: self.captions.clone(),
-            fill_id: None,
+            fill_id: self.fill_id,
         }
     }
 }
@@ -399,6 +472,35 @@ pub async fn meme_for_position(
         let prices = desk.with_bars(|b| b.closes_since(&symbol, opened));
         let trade = memes::open_position(&symbol, pos.avg_cost, mark, opened, prices);
         let m = read(&s.studio).trade_meme(trade, None, u64::from(seed))?;
+        Ok(TradeMemeView::of(m))
+    })
+    .await
+}
+
+/// "Make a meme" on a closed trade: `fill_id` is the sell that closed it; entry = the average
+/// cost of the position it sold from, exit = its price, the sparkline from the chart's bars
+/// over the trade when the market still has them (else the trade's own fills).
+#[tauri::command]
+#[specta::specta]
+pub async fn meme_for_trade(
+    memes: State<'_, Arc<MemeCell>>,
+    desk: State<'_, Arc<DeskCell>>,
+    fill_id: i64,
+    seed: u32,
+) -> Result<TradeMemeView, IpcError> {
+    let desk_cell = desk.inner().clone();
+    on_studio((memes, desk), move |s, _| {
+        let desk = desk_cell.wait()?;
+        let account = desk.status().account_id;
+        let fills = s
+            .ledger
+            .fills(account, None)
+            .wait()
+            .map_err(AppError::from)?;
+        let trade = memes::closed_trade(&fills, fill_id, |sym, from, to| {
+            desk.with_bars(|b| b.closes_between(sym, from, to))
+        })?;
+        let m = read(&s.studio).trade_meme(trade, Some(fill_id), u64::from(seed))?;
         Ok(TradeMemeView::of(m))
     })
     .await

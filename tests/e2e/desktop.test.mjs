@@ -196,3 +196,87 @@ test("the meme studio captions a template, the preview is the saved file, and a 
     await s.end();
   }
 });
+
+/** The image on the X clipboard (read with xclip, as a paste would): its PNG size. */
+async function clipboardPng() {
+  const { execFileSync } = await import("node:child_process");
+  const png = execFileSync("xclip", ["-selection", "clipboard", "-t", "image/png", "-o"], { timeout: 10_000 });
+  assert.equal(png.subarray(1, 4).toString(), "PNG", "the clipboard holds a PNG");
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}
+
+test("text boxes move with the mouse, memes go to the clipboard, and a closed trade makes a card", async () => {
+  const s = await open();
+  try {
+    // Close the DOGE position bought in the first test: a sell at market.
+    await tab(s, "Positions");
+    await s.waitFor('[data-testid="position-DOGEUSDT"]', "the DOGE position");
+    await s.clickText('[data-testid="position-DOGEUSDT"] button', "Close…");
+    const submit = await s.waitFor('[data-testid="submit"]', "the sell ticket", { pred: (t) => t === "Sell DOGE" });
+    await submit.click();
+    await tab(s, "Fills");
+    await s.waitFor('[data-testid="fills"] tbody tr', "the sell fill", { pred: (t) => t.includes("SELL") });
+    const meme = await s.waitFor('[data-testid^="meme-fill-"]', "Meme… on the sell");
+    await meme.click();
+    await s.waitFor('[data-testid="trade-card"]', "the closed trade's card", { pred: (t) => t.includes("closed DOGE/USDT trade") && t.includes("%") });
+    const card = await s.waitUntil(
+      async () => s.exec(`const i = document.querySelector('[data-testid="trade-preview"]'); return i && i.naturalWidth > 0 ? [i.naturalWidth, i.naturalHeight] : null`),
+      "the card's preview",
+      60_000,
+    );
+    await (await s.find('[data-testid="trade-copy"]'))[0].click();
+    await s.waitFor(".toast", "the copied notice", { pred: (t) => t.includes("Copied") });
+    assert.deepEqual(await clipboardPng(), { width: card[0], height: card[1] }, "the card is on the clipboard");
+    await (await s.find('[data-testid="trade-save"]'))[0].click();
+    await s.waitUntil(async () => ((await s.find('[data-testid="gallery"] .gallery-item')).length === 3 ? true : undefined), "the card in the gallery");
+    await (await s.find('button[aria-label="Close the trade meme"]'))[0].click();
+
+    // Drag the top text box of a two-box template down a quarter of the picture.
+    await (await s.find('[data-testid="template-rocket-launch"]'))[0].click();
+    const src = () => s.exec(`const i = document.querySelector('[data-testid="meme-preview"]'); return i ? i.getAttribute('src') : null`);
+    const caption = (await s.find('textarea[aria-label="Caption 1"]'))[0];
+    await caption.type("WEN LAMBO");
+    const before = await s.waitUntil(async () => {
+      const now = await src();
+      return now && (await s.find('[data-testid="box-0"]')).length === 1 ? now : undefined;
+    }, "the preview with its boxes");
+    const rect = (sel) => s.exec(`const r = document.querySelector('${sel}').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]`);
+    const layer = await rect('[data-testid="box-layer"]');
+    const top0 = await rect('[data-testid="box-0"]');
+    await s.drag((await s.find('[data-testid="box-0"]'))[0], 0, Math.round(layer[3] * 0.25));
+    const moved = await s.waitUntil(async () => {
+      const r = await rect('[data-testid="box-0"]');
+      return r[1] - top0[1] > layer[3] * 0.2 ? r : undefined;
+    }, "the box to follow the mouse");
+    const yFrac = (moved[1] - layer[1]) / layer[3];
+    assert.ok(Math.abs(yFrac - ((top0[1] - layer[1]) / layer[3] + 0.25)) < 0.02, `box moved to y=${yFrac}`);
+    await s.waitUntil(async () => {
+      const now = await src();
+      return now && now !== before ? true : undefined;
+    }, "the preview re-rendered with the moved box");
+    await s.waitFor('[data-testid="reset-boxes"]', "Reset boxes");
+    await shot(s, "meme-boxes.png");
+    // Copy: the clipboard has the meme at the template's size.
+    const size = await s.exec(`const i = document.querySelector('[data-testid="meme-preview"]'); return [i.naturalWidth, i.naturalHeight]`);
+    await (await s.find('[data-testid="meme-copy"]'))[0].click();
+    await s.waitUntil(async () => {
+      const c = await clipboardPng().catch(() => null);
+      return c && c.width === size[0] && c.height === size[1] ? true : undefined;
+    }, "the meme on the clipboard");
+    // Saved and reopened: the box is where it was moved.
+    await (await s.find('[data-testid="meme-save"]'))[0].click();
+    await s.waitUntil(async () => ((await s.find('[data-testid="gallery"] .gallery-item')).length === 4 ? true : undefined), "the meme in the gallery");
+    await (await s.find('[data-testid="template-cat-stare"]'))[0].click();
+    await s.waitUntil(async () => ((await s.find('[data-testid="box-1"]')).length === 0 ? true : undefined), "the other template's boxes");
+    await s.clickText('[data-testid="gallery"] .gallery-item:first-child button', "Edit");
+    await s.waitFor('[data-testid="meme-template-name"]', "the reopened meme", { pred: (t) => t === "Rocket launch" });
+    const again = await s.waitUntil(async () => {
+      const l = await rect('[data-testid="box-layer"]');
+      const r = await rect('[data-testid="box-0"]');
+      return l[3] > 0 ? (r[1] - l[1]) / l[3] : undefined;
+    }, "the reopened box");
+    assert.ok(Math.abs(again - yFrac) < 0.02, `reopened at y=${again}, moved to ${yFrac}`);
+  } finally {
+    await s.end();
+  }
+});

@@ -140,6 +140,26 @@ export class Session {
   async exec(script, args = []) {
     return call("POST", `/session/${this.id}/execute/sync`, { script, args });
   }
+
+  /** Press the mouse on the centre of `el`, move it by (dx, dy) in `steps`, release (the
+   *  W3C Actions API: real pointer events in the webview). */
+  async drag(el, dx, dy, steps = 5) {
+    const actions = [
+      { type: "pointerMove", origin: { [ELEMENT]: el.id }, x: 0, y: 0, duration: 0 },
+      { type: "pointerDown", button: 0 },
+    ];
+    let [mx, my] = [0, 0];
+    for (let i = 1; i <= steps; i++) {
+      const [nx, ny] = [Math.round((dx * i) / steps), Math.round((dy * i) / steps)];
+      actions.push({ type: "pointerMove", origin: "pointer", x: nx - mx, y: ny - my, duration: 30 });
+      [mx, my] = [nx, ny];
+    }
+    actions.push({ type: "pointerUp", button: 0 });
+    await call("POST", `/session/${this.id}/actions`, {
+      actions: [{ type: "pointer", id: "mouse", parameters: { pointerType: "mouse" }, actions }],
+    });
+    await call("DELETE", `/session/${this.id}/actions`).catch(() => {});
+  }
 }
 
 export class El {

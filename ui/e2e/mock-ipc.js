@@ -12,7 +12,7 @@
   const state = {
     orders: [],
     history: [],
-    fills: [],
+    fills: params.fills || [],
     nextOrder: 1,
     usdt: "10000",
     frameRate: params.frameRate || 10,
@@ -183,8 +183,17 @@
     { id: "cat-stare", name: "Cat stare", keywords: ["cat", "stare"], tags: ["reaction"], layout: "reaction", boxes: 1, width: 900, height: 830, animated: false, user: false, license: "CC0-1.0", source: "test", examples: [] },
     { id: "chart-pump-gif", name: "Chart pump", keywords: ["chart", "pump"], tags: ["crypto", "animated"], layout: "chart-caption", boxes: 2, width: 480, height: 480, animated: true, user: false, license: "MIT", source: "test", examples: [] },
   ];
+  const topBottom = [
+    { x: 0.04, y: 0.02, width: 0.92, height: 0.22, angle: 0 },
+    { x: 0.04, y: 0.76, width: 0.92, height: 0.22, angle: 0 },
+  ];
+  memeTemplates[0].frames = topBottom;
+  memeTemplates[1].frames = [{ x: 0.05, y: 0.75, width: 0.9, height: 0.2, angle: 0 }];
+  memeTemplates[2].frames = topBottom;
+  memeTemplates.push({ id: "my-dog", name: "My dog", keywords: [], tags: ["mine"], layout: "top-bottom", boxes: 2, frames: topBottom, width: 600, height: 600, animated: false, user: true, license: "user", source: "imported", examples: [] });
   state.gallery = [];
   state.nextMeme = 1;
+  state.clipboard = null;
   function svg(id, texts) {
     const lines = texts.map((t, i) => `<text x="10" y="${40 + i * 30}" font-size="24">${String(t).replace(/[<&]/g, "")}</text>`).join("");
     return "data:image/svg+xml;charset=utf-8," + encodeURIComponent(`<svg xmlns="http://www.w3.org/2000/svg" width="400" height="300" data-template="${id}"><rect width="400" height="300" fill="#345"/>${lines}</svg>`);
@@ -335,6 +344,37 @@
     meme_trade_preview: (a) => svg(a.trade.template, a.trade.captions),
     meme_trade_save: (a) => handlers.meme_save({ spec: { template: a.trade.template, captions: a.trade.captions, stickers: [], size: "original" }, format: "png" }),
     meme_import: () => null,
+    meme_copy: (a) => {
+      state.clipboard = { spec: a.spec };
+      return null;
+    },
+    meme_trade_copy: (a) => {
+      state.clipboard = { trade: a.trade };
+      return null;
+    },
+    meme_template_boxes: (a) => {
+      const t = memeTemplates.find((x) => x.id === a.id);
+      if (!t || !t.user) return reject("meme.not_user_template", `"${a.id}" is not an imported template (bundled templates are read-only)`);
+      t.frames = a.frames;
+      t.boxes = a.frames.length;
+      return t;
+    },
+    meme_for_trade: (a) => {
+      const f = state.fills.find((x) => x.id === a.fillId);
+      if (!f || f.side !== "SELL") return reject("meme.not_closed", `fill ${a.fillId} does not close a trade`);
+      return {
+        symbol: f.symbol,
+        entry_price: "0.1",
+        exit_price: f.price,
+        entry_time_ms: state.t - 7200000,
+        exit_time_ms: f.time_ms,
+        change_pct: -12.5,
+        prices: [0.1, 0.095, 0.0875],
+        template: "cat-stare",
+        captions: ["rekt"],
+        fill_id: f.id,
+      };
+    },
     "plugin:event|listen": (a) => {
       state.listeners.set(a.handler, a.event);
       return a.handler;

@@ -43,10 +43,20 @@ export const commands = {
 	/**  A small JPEG of a template's image (no captions), as a data URL; cached. */
 	memeThumbnail: (id: string) => typedError<string, IpcError>(__TAURI_INVOKE("meme_thumbnail", { id })),
 	/**
-	 *  The meme as a PNG data URL: exactly the pixels a PNG export writes (the first frame of an
-	 *  animated template).
+	 *  The meme as a data URL: exactly what an export writes — a PNG of a still template, the
+	 *  captioned GIF (every frame, its timing) of an animated one.
 	 */
 	memePreview: (spec: MemeSpec) => typedError<string, IpcError>(__TAURI_INVOKE("meme_preview", { spec })),
+	/**
+	 *  Puts the meme on the clipboard as an image (the first frame of an animated one: clipboards
+	 *  carry still images), ready to paste into a chat.
+	 */
+	memeCopy: (spec: MemeSpec) => typedError<null, IpcError>(__TAURI_INVOKE("meme_copy", { spec })),
+	/**
+	 *  Saves the caption boxes drawn in the editor into an imported template (moved, resized,
+	 *  added or removed); bundled templates are read-only.
+	 */
+	memeTemplateBoxes: (id: string, frames: BoxFrame[]) => typedError<TemplateView, IpcError>(__TAURI_INVOKE("meme_template_boxes", { id, frames })),
 	/**  Renders and keeps the meme in the gallery (`format`: png, jpeg, webp or gif). */
 	memeSave: (spec: MemeSpec, format: string) => typedError<GalleryView, IpcError>(__TAURI_INVOKE("meme_save", { spec, format })),
 	/**  Renders the meme into a file the user chooses (a save dialog). `None` when cancelled. */
@@ -62,6 +72,14 @@ export const commands = {
 	 *  mark price, the sparkline from the chart's bars since the position opened.
 	 */
 	memeForPosition: (symbol: string, seed: number) => typedError<TradeMemeView, IpcError>(__TAURI_INVOKE("meme_for_position", { symbol, seed })),
+	/**
+	 *  "Make a meme" on a closed trade: `fill_id` is the sell that closed it; entry = the average
+	 *  cost of the position it sold from, exit = its price, the sparkline from the chart's bars
+	 *  over the trade when the market still has them (else the trade's own fills).
+	 */
+	memeForTrade: (fillId: number, seed: number) => typedError<TradeMemeView, IpcError>(__TAURI_INVOKE("meme_for_trade", { fillId, seed })),
+	/**  Puts a trade meme's PnL card on the clipboard. */
+	memeTradeCopy: (trade: TradeMemeView) => typedError<null, IpcError>(__TAURI_INVOKE("meme_trade_copy", { trade })),
 	/**  The PnL card of a trade meme, as a PNG data URL. */
 	memeTradePreview: (trade: TradeMemeView) => typedError<string, IpcError>(__TAURI_INVOKE("meme_trade_preview", { trade })),
 	/**  Saves the PnL card of a trade meme in the gallery (PNG). */
@@ -97,6 +115,18 @@ export type BookView = {
 	bids: ([string, string])[],
 	asks: ([string, string])[],
 	last_update_id: number,
+};
+
+/**  Where a caption box sits, in fractions of the image (what the editor drags and resizes). */
+export type BoxFrame = {
+	/**  Left edge before rotation. */
+	x: number | null,
+	/**  Top edge before rotation. */
+	y: number | null,
+	width: number | null,
+	height: number | null,
+	/**  Degrees, clockwise, about the box centre. */
+	angle?: number | null,
 };
 
 export type CandleView = {
@@ -297,6 +327,11 @@ export type MemeSpec = {
 	stickers?: StickerSpec[],
 	/**  A size preset id: `original`, `square-1080`, `720`, `480`, `square-N` or `N`. */
 	size?: string,
+	/**
+	 *  The caption boxes as moved, resized, added or removed in the editor (the template's
+	 *  boxes when absent); see [`boxes_with_frames`].
+	 */
+	frames?: BoxFrame[] | null,
 };
 
 /**  A low-rate notice for the UI (fills, order changes, source changes, problems). */
@@ -425,6 +460,8 @@ export type TemplateView = {
 	tags: string[],
 	layout: string,
 	boxes: number,
+	/**  Where each caption box is. */
+	frames: BoxFrame[],
 	width: number,
 	height: number,
 	animated: boolean,
@@ -465,6 +502,8 @@ export type TradeMemeView = {
 	prices: (number | null)[],
 	template: string,
 	captions: string[],
+	/**  The sell fill that closed the trade; `None` for an open position. */
+	fill_id?: number | null,
 };
 
 export type TradeView = {

@@ -18,6 +18,7 @@ use papermemes_meme::pnl::{self, PnlCardOptions, TradeSummary};
 use papermemes_meme::{
     is_valid_id, ExportFormat, ExportInfo, FontBook, ImageSource, Layout, Library, Limits,
     MemeError, RenderOptions, Renderer, SizePreset, Sticker, StickerKind, Template, TextBox,
+    MAX_BOXES,
 };
 use papermemes_store::{self as store, Ledger, MemeRow, NewMeme, UserTemplateRow};
 use serde::{Deserialize, Serialize};
@@ -52,6 +53,67 @@ pub struct StickerSpec {
     pub angle: f32,
 }
 
+/// Where a caption box sits, in fractions of the image (what the editor drags and resizes).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ipc-types", derive(specta::Type))]
+pub struct BoxFrame {
+    /// Left edge before rotation.
+    pub x: f32,
+    /// Top edge before rotation.
+    pub y: f32,
+    pub width: f32,
+    pub height: f32,
+    /// Degrees, clockwise, about the box centre.
+    #[serde(default)]
+    pub angle: f32,
+}
+
+impl BoxFrame {
+    pub fn of(b: &TextBox) -> BoxFrame {
+        BoxFrame {
+            x: b.x,
+            y: b.y,
+            width: b.width,
+            height: b.height,
+            angle: b.angle,
+        }
+    }
+}
+
+/// `template`'s boxes moved and resized to `frames`: box `i` keeps its style; boxes added past
+/// the template's take the style of its last box (or the defaults). Checked like a template
+/// file, so a box outside the image is an error naming the box.
+pub fn boxes_with_frames(
+    template: &Template,
+    frames: &[BoxFrame],
+) -> Result<Vec<TextBox>, AppError> {
+    if frames.is_empty() || frames.len() > MAX_BOXES {
+        return Err(AppError::invalid(
+            "meme.bad_box",
+            format!("{} text boxes; a meme has 1 to {MAX_BOXES}", frames.len()),
+        ));
+    }
+    let mut boxes = Vec::with_capacity(frames.len());
+    for (i, f) in frames.iter().enumerate() {
+        let mut b = template
+            .boxes
+            .get(i)
+            .or(template.boxes.last())
+            .cloned()
+            .unwrap_or_else(|| TextBox::new(f.x, f.y, f.width, f.height));
+        b.x = f.x;
+        b.y = f.y;
+        b.width = f.width;
+        b.height = f.height;
+        b.angle = f.angle;
+        b.check(i).map_err(|(field, message)| {
+            AppError::invalid("meme.bad_box", format!("{field}: {message}"))
+        })?;
+        boxes.push(b);
+    }
+    Ok(boxes)
+}
+
 /// Everything that makes one meme: what the editor holds, what the gallery stores to reopen it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ipc-types", derive(specta::Type))]
@@ -64,10 +126,10 @@ pub struct MemeSpec {
     /// A size preset id: `original`, `square-1080`, `720`, `480`, `square-N` or `N`.
     #[serde(default = "original")]
     pub size: String,
-    /// Boxes moved or resized in the editor (replace the template's when given).
+    /// The caption boxes as moved, resized, added or removed in the editor (the template's
+    /// boxes when absent); see [`boxes_with_frames`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ipc-types", specta(skip))]
-    pub boxes: Option<Vec<TextBox>>,
+    pub frames: Option<Vec<BoxFrame>>,
 }
 
 fn original() -> String {
@@ -84,6 +146,8 @@ pub struct TemplateView {
     pub tags: Vec<String>,
     pub layout: String,
     pub boxes: usize,
+    /// Where each caption box is.
+    pub frames: Vec<BoxFrame>,
     pub width: u32,
     pub height: u32,
     pub animated: bool,
@@ -220,6 +284,7 @@ impl MemeStudio {
                 .and_then(|v| v.as_str().map(str::to_owned))
                 .unwrap_or_default(),
             boxes: t.boxes.len(),
+            frames: t.boxes.iter().map(BoxFrame::of).collect(),
             width: t.info.width,
             height: t.info.height,
             animated: t.is_animated(),
@@ -233,8 +298,12 @@ impl MemeStudio {
     /// The template to render for `spec` (with the editor's boxes, when given) and the options.
     fn prepare(&self, spec: &MemeSpec) -> Result<(Template, RenderOptions), AppError> {
         let mut template = self.template(&spec.template)?.clone();
-        if let Some(boxes) = &spec.boxes {
-            template.boxes = boxes.clone();
+        if let Some(frames) = &spec.frames {
+            template.boxes = boxes_with_frames(&template, frames)?;
+            let n = template.boxes.len();
+            for ex in &mut template.examples {
+                ex.truncate(n);
+            }
             template.validate()?;
         }
         if spec.captions.len() > template.boxes.len() {
@@ -299,6 +368,15 @@ impl MemeStudio {
             .renderer
             .export(&template, &spec.captions, &options, format, &mut out)?;
         Ok((out, info))
+    }
+
+    /// The still meme (first frame of an animated one) as straight-alpha RGBA pixels: what
+    /// goes on the clipboard. Returns (pixels, width, height).
+    pub fn still(&self, spec: &MemeSpec) -> Result<(Vec<u8>, u32, u32), AppError> {
+        let (template, options) = self.prepare(spec)?;
+        let m = self.renderer.render(&template, &spec.captions, &options)?;
+        let (w, h) = m.image.dimensions();
+        Ok((m.image.into_raw(), w, h))
     }
 
     /// Renders `spec` into `path` (format from its extension). Nothing is left behind on error.
@@ -555,6 +633,19 @@ impl MemeStudio {
         Ok(self.view(t))
     }
 
+    /// Saves the boxes of an imported template as drawn in the editor (moved, resized, added or
+    /// removed; see [`boxes_with_frames`]) into its `template.toml`.
+    pub fn update_user_frames(
+        &mut self,
+        id: &str,
+        frames: &[BoxFrame],
+    ) -> Result<TemplateView, AppError> {
+        let boxes = boxes_with_frames(self.template(id)?, frames)?;
+        self.update_user_boxes(id, boxes)?;
+        let t = self.template(id)?;
+        Ok(self.view(t))
+    }
+
     /// Saves the boxes of an imported template (drawn in the editor) into its `template.toml`.
     pub fn update_user_boxes(&mut self, id: &str, boxes: Vec<TextBox>) -> Result<(), AppError> {
         if !self.user_ids.iter().any(|u| u == id) {
@@ -654,19 +745,25 @@ impl MemeStudio {
         Ok(self.encode_trade(m, size, format)?.0)
     }
 
-    fn encode_trade(
+    /// The PnL card of a trade meme as straight-alpha RGBA pixels (pixels, width, height).
+    pub fn trade_still(&self, m: &TradeMeme) -> Result<(Vec<u8>, u32, u32), AppError> {
+        let (card, _) = self.trade_card(m, "original")?;
+        let (w, h) = card.meme.image.dimensions();
+        Ok((card.meme.image.into_raw(), w, h))
+    }
+
+    fn trade_card(
         &self,
         m: &TradeMeme,
         size: &str,
-        format: ExportFormat,
-    ) -> Result<(Vec<u8>, ExportInfo), AppError> {
+    ) -> Result<(pnl::PnlCard, RenderOptions), AppError> {
         let template = self.template(&m.template)?;
         let spec = MemeSpec {
             template: m.template.clone(),
             captions: m.captions.clone(),
             stickers: Vec::new(),
             size: size.to_string(),
-            boxes: None,
+            frames: None,
         };
         let (_, render) = self.prepare(&spec)?;
         let card = pnl::render_pnl_card(
@@ -679,6 +776,16 @@ impl MemeStudio {
                 render: render.clone(),
             },
         )?;
+        Ok((card, render))
+    }
+
+    fn encode_trade(
+        &self,
+        m: &TradeMeme,
+        size: &str,
+        format: ExportFormat,
+    ) -> Result<(Vec<u8>, ExportInfo), AppError> {
+        let (card, render) = self.trade_card(m, size)?;
         let mut out = Vec::new();
         let info = card.meme.encode(format, &render, &mut out)?;
         Ok((out, info))
@@ -697,7 +804,7 @@ impl MemeStudio {
             captions: m.captions.clone(),
             stickers: Vec::new(),
             size: "original".into(),
-            boxes: None,
+            frames: None,
         };
         let title = format!(
             "{} {} {}",

@@ -259,9 +259,13 @@ fn render(cli: &Cli, tty: bool, hub: &FeedHub, views: &BTreeMap<String, View>) {
     if tty {
         let _ = write!(out, "\x1b[2J\x1b[H");
     }
+    let path = match (c.path_p50_us, c.path_p99_us) {
+        (Some(p50), Some(p99)) => format!(" · socket→book p50 {p50} µs p99 {p99} µs"),
+        _ => String::new(),
+    };
     let _ = writeln!(
         out,
-        "feed: {:?} — {} · {} msgs · lag {} ms · {} gaps · {} resyncs · {} reconnects",
+        "feed: {:?} — {} · {} msgs · lag {} ms · {} gaps · {} resyncs · {} reconnects{path}",
         status.state, status.reason, c.messages, c.lag_ms, c.gaps, c.resyncs, c.reconnects
     );
     for (s, v) in views {

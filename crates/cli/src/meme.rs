@@ -168,7 +168,7 @@ fn make(
         captions: text,
         stickers,
         size,
-        boxes: None,
+        frames: None,
     };
     studio.export(&spec, &out)?;
     let saved = if save {

@@ -17,6 +17,8 @@ use std::sync::{Arc, Mutex};
 use papermemes_core::book::OrderBook;
 use papermemes_core::event::MarketEvent;
 use papermemes_core::TimeMs;
+
+use crate::latency::LatencyHistogram;
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
@@ -78,6 +80,9 @@ pub struct FeedCounters {
     pub decode_errors: AtomicU64,
     /// Depth snapshots that were older than the stream (another one was fetched).
     pub stale_snapshots: AtomicU64,
+    /// For events from a socket: from the source reading the message off the socket to the
+    /// hub's book updated and every subscriber notified (the broadcast sent).
+    pub path_latency: LatencyHistogram,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -90,6 +95,10 @@ pub struct CountersSnapshot {
     pub skipped_by_slow_subscribers: u64,
     pub decode_errors: u64,
     pub stale_snapshots: u64,
+    /// Median and 99th percentile of [`FeedCounters::path_latency`], µs (`None` before the
+    /// first socket message).
+    pub path_p50_us: Option<u64>,
+    pub path_p99_us: Option<u64>,
 }
 
 impl FeedCounters {
@@ -103,6 +112,8 @@ impl FeedCounters {
             skipped_by_slow_subscribers: self.skipped_by_slow_subscribers.load(Ordering::Relaxed),
             decode_errors: self.decode_errors.load(Ordering::Relaxed),
             stale_snapshots: self.stale_snapshots.load(Ordering::Relaxed),
+            path_p50_us: self.path_latency.quantile_us(0.5),
+            path_p99_us: self.path_latency.quantile_us(0.99),
         }
     }
 }
@@ -192,6 +203,9 @@ impl FeedHub {
         let seq = msg.seq;
         // No subscribers is fine: the books are still kept.
         let _ = self.tx.send(msg);
+        if let Some(r) = received {
+            self.counters.path_latency.record(r.elapsed());
+        }
         seq
     }
 

@@ -9,6 +9,7 @@ pub mod binance;
 pub mod candles;
 pub mod capture;
 pub mod hub;
+pub mod latency;
 pub mod live;
 pub mod localbook;
 pub mod player;

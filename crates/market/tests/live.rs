@@ -123,6 +123,11 @@ async fn syncs_answers_pings_and_keeps_the_exchange_book() {
     wait_live(&hub).await;
     let c = hub.counters().snapshot();
     assert_eq!((c.gaps, c.reconnects), (0, 0));
+    // Every event from the socket was timed from its read to its broadcast.
+    let timed = hub.counters().path_latency.count();
+    assert!(timed > 1000, "{timed} events timed");
+    let (p50, p99) = (c.path_p50_us.unwrap_or(0), c.path_p99_us.unwrap_or(0));
+    assert!(p50 <= p99, "p50 {p50} µs, p99 {p99} µs");
     feed.stop().await;
     assert_eq!(hub.status().state, FeedState::Stopped);
 }

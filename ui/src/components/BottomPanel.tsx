@@ -203,7 +203,7 @@ function Positions() {
                       title="Make a meme of this position (a PnL card)"
                       data-testid={`meme-${p.symbol}`}
                       onClick={() => {
-                        useUi.getState().setMemeTrade(p.symbol);
+                        useUi.getState().setMemeTrade({ kind: "position", symbol: p.symbol });
                         useUi.getState().setScreen("memes");
                       }}
                     >
@@ -241,6 +241,7 @@ function Fills() {
               <th className="num">Fee</th>
               <th>Role</th>
               <th className="num">Order</th>
+              <th />
             </tr>
           </thead>
           <tbody>
@@ -257,6 +258,21 @@ function Fills() {
                 </td>
                 <td>{f.is_maker ? "maker" : "taker"}</td>
                 <td className="num mono">{f.order_id}</td>
+                <td className="num">
+                  {f.side === "SELL" && (
+                    <button
+                      className="btn btn-ghost small"
+                      title="Make a meme of the trade this sale closed (a PnL card)"
+                      data-testid={`meme-fill-${f.id}`}
+                      onClick={() => {
+                        useUi.getState().setMemeTrade({ kind: "trade", symbol: f.symbol, fillId: f.id });
+                        useUi.getState().setScreen("memes");
+                      }}
+                    >
+                      Meme…
+                    </button>
+                  )}
+                </td>
               </tr>
             ))}
           </tbody>

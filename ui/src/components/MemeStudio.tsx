@@ -4,10 +4,18 @@ import type { GalleryView, TemplateView, TradeMemeView } from "../bindings";
 import { api, errorMessage } from "../lib/ipc";
 import {
   FORMATS,
+  MAX_BOXES,
   SIZES,
   STICKERS,
+  addFrame,
   addSticker,
+  contentRect,
   emptyEditor,
+  framesOf,
+  moveFrame,
+  removeFrame,
+  resetFrames,
+  resizeFrame,
   formatBytes,
   fromSpec,
   removeSticker,
@@ -17,8 +25,9 @@ import {
   updateSticker,
   withTemplate,
   type Editor,
+  type Frame,
 } from "../lib/memes";
-import { useUi } from "../lib/store";
+import { useUi, type MemeTrade } from "../lib/store";
 import { pairName } from "../lib/format";
 import { toast } from "./Toasts";
 import { Confirm } from "./Dialog";
@@ -112,21 +121,25 @@ function GalleryItem({ g, onOpen, onDelete }: { g: GalleryView; onOpen: () => vo
   );
 }
 
-function TradeCard({ symbol, onClose }: { symbol: string; onClose: () => void }) {
+function TradeCard({ trade, onClose }: { trade: MemeTrade; onClose: () => void }) {
   const qc = useQueryClient();
   const [seed, setSeed] = useState(0);
   const [view, setView] = useState<TradeMemeView | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
+  const tradeKey = trade.kind === "trade" ? `fill-${trade.fillId}` : `pos-${trade.symbol}`;
   useEffect(() => {
     let live = true;
-    api
-      .memeForPosition(symbol, seed)
+    setView(null);
+    const load = trade.kind === "trade" ? api.memeForTrade(trade.fillId, seed) : api.memeForPosition(trade.symbol, seed);
+    load
       .then((v) => live && (setView(v), setLoadError(null)))
       .catch((e: unknown) => live && setLoadError(errorMessage(e)));
     return () => {
       live = false;
     };
-  }, [symbol, seed]);
+    // `tradeKey` stands for `trade`.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [tradeKey, seed]);
   const key = view ? JSON.stringify([view.template, view.captions, view.exit_price]) : "";
   const preview = useDebouncedRender(key, view, 150, (v) => api.memeTradePreview(v));
   const save = async () => {
@@ -139,11 +152,21 @@ function TradeCard({ symbol, onClose }: { symbol: string; onClose: () => void })
       toast({ kind: "error", title: "Cannot save the meme", body: errorMessage(e) });
     }
   };
+  const copy = async () => {
+    if (!view) return;
+    try {
+      await api.memeTradeCopy(view);
+      toast({ kind: "info", title: "Copied", body: "The card is on the clipboard: paste it anywhere." });
+    } catch (e) {
+      toast({ kind: "error", title: "Cannot copy the card", body: errorMessage(e) });
+    }
+  };
+  const what = trade.kind === "trade" ? `closed ${pairName(trade.symbol)} trade` : `${pairName(trade.symbol)} position`;
   return (
     <section className="panel trade-card" data-testid="trade-card">
       <div className="panel-head">
         <span>
-          Meme of your {pairName(symbol)} position
+          Meme of your {what}
           {view && (
             <span className={(view.change_pct ?? 0) >= 0 ? "up" : "down"}>
               {" "}
@@ -180,6 +203,9 @@ function TradeCard({ symbol, onClose }: { symbol: string; onClose: () => void })
               <button className="btn btn-ghost" onClick={() => setSeed((s) => s + 1)}>
                 Another template
               </button>
+              <button className="btn btn-ghost" onClick={() => void copy()} data-testid="trade-copy">
+                Copy
+              </button>
               <button className="btn btn-primary" onClick={() => void save()} data-testid="trade-save">
                 Save card
               </button>
@@ -192,6 +218,122 @@ function TradeCard({ symbol, onClose }: { symbol: string; onClose: () => void })
   );
 }
 
+/** The live preview with the caption boxes over it: drag a box to move it, its corner to
+ *  resize it; with a sticker selected, a click places the sticker. */
+function Stage({
+  image,
+  template,
+  frames,
+  square,
+  selected,
+  placing,
+  showBoxes,
+  onSelect,
+  onMove,
+  onResize,
+  onPlace,
+  empty,
+}: {
+  empty: string;
+  image: string | null;
+  template: TemplateView | undefined;
+  frames: Frame[];
+  square: boolean;
+  selected: number | null;
+  placing: boolean;
+  showBoxes: boolean;
+  onSelect: (i: number) => void;
+  onMove: (i: number, dx: number, dy: number) => void;
+  onResize: (i: number, dw: number, dh: number) => void;
+  onPlace: (x: number, y: number) => void;
+}) {
+  const area = useRef<HTMLDivElement>(null);
+  const [size, setSize] = useState({ w: 0, h: 0 });
+  useEffect(() => {
+    const el = area.current;
+    if (!el) return;
+    const measure = () => setSize({ w: el.clientWidth - 20, h: el.clientHeight - 20 });
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  const rect = template ? contentRect(size.w, size.h, template.width, template.height, square) : null;
+  // A drag in progress: which box, what it does, where the pointer was last.
+  const drag = useRef<{ i: number; mode: "move" | "resize"; x: number; y: number } | null>(null);
+  const start = (ev: React.PointerEvent, i: number, mode: "move" | "resize") => {
+    if (placing) return;
+    ev.stopPropagation();
+    ev.preventDefault();
+    (ev.currentTarget as HTMLElement).setPointerCapture?.(ev.pointerId);
+    drag.current = { i, mode, x: ev.clientX, y: ev.clientY };
+    onSelect(i);
+  };
+  const move = (ev: React.PointerEvent) => {
+    const d = drag.current;
+    if (!d || !rect || rect.width <= 0 || rect.height <= 0) return;
+    const dx = (ev.clientX - d.x) / rect.width;
+    const dy = (ev.clientY - d.y) / rect.height;
+    if (dx === 0 && dy === 0) return;
+    drag.current = { ...d, x: ev.clientX, y: ev.clientY };
+    if (d.mode === "move") onMove(d.i, dx, dy);
+    else onResize(d.i, dx, dy);
+  };
+  const end = () => {
+    drag.current = null;
+  };
+  const click = (ev: React.MouseEvent<HTMLDivElement>) => {
+    if (!placing || !rect || rect.width <= 0) return;
+    const r = ev.currentTarget.getBoundingClientRect();
+    const x = (ev.clientX - r.left) / r.width;
+    const y = (ev.clientY - r.top) / r.height;
+    if (x >= 0 && x <= 1 && y >= 0 && y <= 1) onPlace(x, y);
+  };
+  return (
+    <div className="meme-preview" ref={area}>
+      {image ? <img src={image} alt="Meme preview" data-testid="meme-preview" /> : <div className="muted">{empty}</div>}
+      {image && rect && (
+        <div
+          className={`box-layer ${placing ? "placing" : ""}`}
+          data-testid="box-layer"
+          style={{ left: rect.left + 10, top: rect.top + 10, width: rect.width, height: rect.height }}
+          onClick={click}
+          onPointerMove={move}
+          onPointerUp={end}
+          onPointerCancel={end}
+        >
+          {showBoxes &&
+            frames.map((f, i) => (
+              <div
+                key={i}
+                className={`text-box ${selected === i ? "selected" : ""}`}
+                data-testid={`box-${i}`}
+                style={{
+                  left: `${f.x * 100}%`,
+                  top: `${f.y * 100}%`,
+                  width: `${f.width * 100}%`,
+                  height: `${f.height * 100}%`,
+                  transform: f.angle ? `rotate(${f.angle}deg)` : undefined,
+                  pointerEvents: placing ? "none" : undefined,
+                }}
+                onPointerDown={(ev) => start(ev, i, "move")}
+                title="Drag to move this text box; drag its corner to resize it"
+              >
+                <span className="text-box-label">{i + 1}</span>
+                <span
+                  className="text-box-handle"
+                  data-testid={`box-${i}-resize`}
+                  onPointerDown={(ev) => start(ev, i, "resize")}
+                  aria-label={`Resize text box ${i + 1}`}
+                />
+              </div>
+            ))}
+        </div>
+      )}
+    </div>
+  );
+}
+
 export function MemeStudio({ hidden = false }: { hidden?: boolean }) {
   const qc = useQueryClient();
   const memeTrade = useUi((s) => s.memeTrade);
@@ -201,6 +343,8 @@ export function MemeStudio({ hidden = false }: { hidden?: boolean }) {
   const [format, setFormat] = useState("png");
   const [editor, setEditor] = useState<Editor>(emptyEditor(null));
   const [selectedSticker, setSelectedSticker] = useState<number | null>(null);
+  const [selectedBox, setSelectedBox] = useState<number | null>(null);
+  const [showBoxes, setShowBoxes] = useState(true);
   const [confirmDelete, setConfirmDelete] = useState<number | null>(null);
   const [importName, setImportName] = useState("");
 
@@ -230,9 +374,40 @@ export function MemeStudio({ hidden = false }: { hidden?: boolean }) {
   const spec = editor.template ? toSpec(editor) : null;
   const preview = useDebouncedRender(spec ? specKey(spec) : "", spec, 120, (s) => api.memePreview(s));
 
+  const frames = framesOf(editor, current);
+
   const pick = (t: TemplateView) => {
     setEditor((e) => (e.template ? withTemplate(e, t) : emptyEditor(t)));
     setSelectedSticker(null);
+    setSelectedBox(null);
+  };
+
+  const copy = async () => {
+    if (!spec) return;
+    try {
+      await api.memeCopy(spec);
+      toast({
+        kind: "info",
+        title: "Copied",
+        body: current?.animated ? "The first frame is on the clipboard (export a GIF for the animation)." : "The meme is on the clipboard: paste it anywhere.",
+      });
+    } catch (e) {
+      toast({ kind: "error", title: "Cannot copy the meme", body: errorMessage(e) });
+    }
+  };
+
+  const saveBoxes = async () => {
+    if (!current || !editor.frames) return;
+    try {
+      const t = await api.memeTemplateBoxes(current.id, editor.frames);
+      qc.setQueryData(memeKeys.templates("", null), (old: TemplateView[] | undefined) => old?.map((x) => (x.id === t.id ? t : x)));
+      void qc.invalidateQueries({ queryKey: ["meme", "templates"] });
+      void qc.invalidateQueries({ queryKey: memeKeys.thumb(t.id) });
+      setEditor((e) => ({ ...e, frames: null }));
+      toast({ kind: "info", title: `Saved the boxes of “${t.name}”`, body: `${t.boxes} text box${t.boxes === 1 ? "" : "es"}; new memes from it start with them.` });
+    } catch (e) {
+      toast({ kind: "error", title: "Cannot save the boxes", body: errorMessage(e) });
+    }
   };
 
   const save = async () => {
@@ -294,12 +469,9 @@ export function MemeStudio({ hidden = false }: { hidden?: boolean }) {
     }
   };
 
-  // Clicking the preview places the selected sticker there.
-  const placeSticker = (ev: React.MouseEvent<HTMLImageElement>) => {
+  // Clicking the picture places the selected sticker there.
+  const placeSticker = (x: number, y: number) => {
     if (selectedSticker === null) return;
-    const r = ev.currentTarget.getBoundingClientRect();
-    const x = (ev.clientX - r.left) / r.width;
-    const y = (ev.clientY - r.top) / r.height;
     setEditor((e) => updateSticker(e, selectedSticker, { x, y }));
   };
 
@@ -348,7 +520,7 @@ export function MemeStudio({ hidden = false }: { hidden?: boolean }) {
       </section>
 
       <section className="meme-center">
-        {memeTrade && <TradeCard symbol={memeTrade} onClose={() => useUi.getState().setMemeTrade(null)} />}
+        {memeTrade && <TradeCard trade={memeTrade} onClose={() => useUi.getState().setMemeTrade(null)} />}
         <section className="panel meme-stage">
           <div className="panel-head">
             <span data-testid="meme-template-name">{current ? current.name : "Choose a template"}</span>
@@ -356,19 +528,21 @@ export function MemeStudio({ hidden = false }: { hidden?: boolean }) {
               {preview.busy ? "rendering…" : current ? `${current.width}×${current.height}${current.animated ? " · animated: GIF export keeps the animation" : ""}` : ""}
             </span>
           </div>
-          <div className="meme-preview">
-            {preview.image ? (
-              <img
-                src={preview.image}
-                alt="Meme preview"
-                data-testid="meme-preview"
-                onClick={placeSticker}
-                className={selectedSticker !== null ? "placing" : ""}
-              />
-            ) : (
-              <div className="muted">{preview.error ?? "Loading…"}</div>
-            )}
-          </div>
+          <Stage
+            image={preview.image}
+            template={current}
+            frames={frames}
+            square={editor.size.startsWith("square-")}
+            selected={selectedBox}
+            placing={selectedSticker !== null}
+            showBoxes={showBoxes}
+            onSelect={setSelectedBox}
+            onMove={(i, dx, dy) => setEditor((e) => moveFrame(e, current, i, dx, dy))}
+            onResize={(i, dw, dh) => setEditor((e) => resizeFrame(e, current, i, dw, dh))}
+            onPlace={placeSticker}
+            empty={preview.error ?? "Loading…"}
+          />
+
           {preview.error && preview.image && <div className="error-text">{preview.error}</div>}
         </section>
       </section>
@@ -376,19 +550,67 @@ export function MemeStudio({ hidden = false }: { hidden?: boolean }) {
       <section className="panel meme-editor">
         <div className="panel-head">
           <span>Captions</span>
+          <label className="check" title="Show the text boxes over the picture (drag to move, corner to resize)">
+            <input type="checkbox" checked={showBoxes} onChange={(e) => setShowBoxes(e.target.checked)} aria-label="Show text boxes" />
+            boxes
+          </label>
         </div>
         {editor.captions.map((c, i) => (
-          <label className="field" key={i}>
-            <span>Text {i + 1}</span>
+          <div className={`field caption-field ${selectedBox === i ? "selected" : ""}`} key={i}>
+            <span className="caption-head">
+              <span>Text {i + 1}</span>
+              {frames.length > 1 && (
+                <button
+                  className="icon-btn"
+                  aria-label={`Remove text box ${i + 1}`}
+                  title="Remove this text box"
+                  onClick={() => {
+                    setEditor((ed) => removeFrame(ed, current, i));
+                    setSelectedBox(null);
+                  }}
+                >
+                  ✕
+                </button>
+              )}
+            </span>
             <textarea
               rows={2}
               value={c}
               placeholder={current?.examples[0]?.[i] ?? ""}
+              onFocus={() => setSelectedBox(i)}
               onChange={(e) => setEditor((ed) => setCaption(ed, i, e.target.value))}
               aria-label={`Caption ${i + 1}`}
             />
-          </label>
+          </div>
         ))}
+        <div className="row wrap">
+          <button
+            className="btn btn-ghost small"
+            onClick={() => {
+              setEditor((ed) => addFrame(ed, current));
+              setSelectedBox(frames.length);
+            }}
+            disabled={!current || frames.length >= MAX_BOXES}
+            data-testid="add-box"
+          >
+            + Text box
+          </button>
+          {editor.frames && (
+            <button className="btn btn-ghost small" onClick={() => setEditor((ed) => resetFrames(ed, current))} data-testid="reset-boxes">
+              Reset boxes
+            </button>
+          )}
+          {editor.frames && current?.user && (
+            <button
+              className="btn btn-ghost small"
+              onClick={() => void saveBoxes()}
+              title="Keep these boxes in your template"
+              data-testid="save-boxes"
+            >
+              Save boxes to template
+            </button>
+          )}
+        </div>
         <div className="panel-head sub">
           <span>Stickers</span>
         </div>
@@ -477,6 +699,9 @@ export function MemeStudio({ hidden = false }: { hidden?: boolean }) {
           </button>
           <button className="btn btn-ghost" onClick={() => void exportFile()} disabled={!spec}>
             Export…
+          </button>
+          <button className="btn btn-ghost" onClick={() => void copy()} disabled={!spec} data-testid="meme-copy">
+            Copy
           </button>
         </div>
       </section>

@@ -112,10 +112,13 @@ export interface UiState {
   /** Which screen shows: trading or the meme studio. */
   screen: "trade" | "memes";
   setScreen: (s: "trade" | "memes") => void;
-  /** A position the meme studio makes a PnL card of (null: none). */
-  memeTrade: string | null;
-  setMemeTrade: (symbol: string | null) => void;
+  /** What the meme studio makes a PnL card of: an open position or a closed trade (null: none). */
+  memeTrade: MemeTrade | null;
+  setMemeTrade: (t: MemeTrade | null) => void;
 }
+
+/** An open position (by symbol) or a closed trade (by the sell fill that closed it). */
+export type MemeTrade = { kind: "position"; symbol: string } | { kind: "trade"; symbol: string; fillId: number };
 
 export const useUi = create<UiState>((set, get) => ({
   theme: "dark",

@@ -259,12 +259,17 @@ impl MarketBars {
     /// Closing prices of the base-interval bars of `symbol` that end after `from_ms`, oldest
     /// first (a sparkline of the price since then).
     pub fn closes_since(&self, symbol: &str, from_ms: i64) -> Vec<f64> {
+        self.closes_between(symbol, from_ms, i64::MAX)
+    }
+
+    /// Closes of the bars that overlap `[from_ms, to_ms]`, oldest first.
+    pub fn closes_between(&self, symbol: &str, from_ms: i64, to_ms: i64) -> Vec<f64> {
         let Some(s) = self.by_symbol.get(symbol) else {
             return Vec::new();
         };
         s.bars
             .iter()
-            .filter(|b| b.open_ms + self.base_ms > from_ms)
+            .filter(|b| b.open_ms + self.base_ms > from_ms && b.open_ms <= to_ms)
             .filter_map(|b| b.close.to_string().parse::<f64>().ok())
             .collect()
     }
