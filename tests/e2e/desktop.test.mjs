@@ -243,7 +243,7 @@ test("text boxes move with the mouse, memes go to the clipboard, and a closed tr
     const rect = (sel) => s.exec(`const r = document.querySelector('${sel}').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]`);
     const layer = await rect('[data-testid="box-layer"]');
     const top0 = await rect('[data-testid="box-0"]');
-    await s.drag((await s.find('[data-testid="box-0"]'))[0], 0, Math.round(layer[3] * 0.25));
+    await s.drag(top0[0] + top0[2] / 2, top0[1] + top0[3] / 2, 0, Math.round(layer[3] * 0.25));
     const moved = await s.waitUntil(async () => {
       const r = await rect('[data-testid="box-0"]');
       return r[1] - top0[1] > layer[3] * 0.2 ? r : undefined;

@@ -141,11 +141,11 @@ export class Session {
     return call("POST", `/session/${this.id}/execute/sync`, { script, args });
   }
 
-  /** Press the mouse on the centre of `el`, move it by (dx, dy) in `steps`, release (the
+  /** Press the mouse at viewport point (x, y), move it by (dx, dy) in `steps`, release (the
    *  W3C Actions API: real pointer events in the webview). */
-  async drag(el, dx, dy, steps = 5) {
+  async drag(x, y, dx, dy, steps = 5) {
     const actions = [
-      { type: "pointerMove", origin: { [ELEMENT]: el.id }, x: 0, y: 0, duration: 0 },
+      { type: "pointerMove", origin: "viewport", x: Math.round(x), y: Math.round(y), duration: 0 },
       { type: "pointerDown", button: 0 },
     ];
     let [mx, my] = [0, 0];
