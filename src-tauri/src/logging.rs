@@ -11,7 +11,13 @@ static GUARD: OnceLock<tracing_appender::non_blocking::WorkerGuard> = OnceLock::
 
 pub fn init(paths: &AppPaths, level: &str) {
     let appender = tracing_appender::rolling::daily(&paths.log_dir, "papermemes-desktop.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    // The default queue holds 128,000 lines and allocates all of them up front (4 MiB); a
+    // desktop app logs a few lines a minute. When the writer falls this far behind, lines are
+    // dropped (counted by tracing-appender) rather than blocking the UI.
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(4_096)
+        .lossy(true)
+        .finish(appender);
     let _ = GUARD.set(guard);
     let filter = EnvFilter::try_from_env("PAPERMEMES_LOG")
         .unwrap_or_else(|_| EnvFilter::new(format!("{level},tao=warn,wry=warn")));
