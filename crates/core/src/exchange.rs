@@ -1952,6 +1952,9 @@ impl Exchange {
         };
         let (portfolio, t, all) = (&mut self.portfolio, self.now, self.report == Report::All);
         let mut change = |asset: &str, free: Decimal, locked: Decimal, reason: ChangeReason| {
+            if free.is_zero() && locked.is_zero() {
+                return; // moves nothing: neither applied nor reported, in both modes
+            }
             if !all {
                 portfolio.apply_delta(asset, free, locked);
                 return;
@@ -2090,6 +2093,11 @@ impl Exchange {
         fill_id: Option<u64>,
         out: &mut Vec<ExecEvent>,
     ) {
+        // A change that moves nothing is neither applied nor reported (see `record_change`),
+        // whatever is reported, so both modes end with the same portfolio.
+        if free_delta.is_zero() && locked_delta.is_zero() {
+            return;
+        }
         if !self.reports_all() {
             self.portfolio.apply_delta(asset, free_delta, locked_delta);
             return;
@@ -2107,8 +2115,19 @@ impl Exchange {
     }
 }
 
-/// Apply a balance change to the portfolio and report it.
-fn record_change(portfolio: &mut Portfolio, out: &mut Vec<ExecEvent>, change: BalanceChange) {
+/// Apply a balance change to the portfolio and report it. A change that moves nothing (a zero
+/// fee, a zero-quantity release) is not reported, and a zero delta is always `0`, never the `-0`
+/// that negating a zero decimal gives (it would show in the ledger's CSV exports).
+fn record_change(portfolio: &mut Portfolio, out: &mut Vec<ExecEvent>, mut change: BalanceChange) {
+    if change.free_delta.is_zero() {
+        change.free_delta = Decimal::ZERO;
+    }
+    if change.locked_delta.is_zero() {
+        change.locked_delta = Decimal::ZERO;
+    }
+    if change.free_delta.is_zero() && change.locked_delta.is_zero() {
+        return;
+    }
     portfolio.apply_change(&change);
     out.push(ExecEvent::Balance(change));
 }

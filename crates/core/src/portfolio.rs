@@ -163,6 +163,13 @@ impl Portfolio {
         };
         b.free += free_delta;
         b.locked += locked_delta;
+        // A balance that comes to zero is `0`, never the `-0` a negative zero delta leaves.
+        if b.free.is_zero() {
+            b.free = Decimal::ZERO;
+        }
+        if b.locked.is_zero() {
+            b.locked = Decimal::ZERO;
+        }
     }
 
     pub fn apply_fill(&mut self, fill: &Fill) {

@@ -52,6 +52,54 @@ fn maker_and_taker_fees_come_from_the_config() {
 }
 
 #[test]
+fn a_zero_fee_writes_no_balance_change_and_no_delta_is_negative_zero() {
+    // Maker fee 0: the maker fill's fee moves nothing.
+    let mut cfg = config(0);
+    cfg.maker_fee_bps = Decimal::ZERO;
+    let mut ex = Exchange::new(instruments(), cfg, "USDT");
+    ex.deposit("USDT", dec!(1000), 0);
+    feed(
+        &mut ex,
+        &[snapshot(
+            DOGE,
+            1_000,
+            &[(dec!(0.10000), dec!(100000))],
+            &[(dec!(0.10010), dec!(100000))],
+        )],
+    );
+    let (l, _) = ex
+        .submit(
+            OrderRequest::limit(DOGE, Side::Buy, dec!(1000), dec!(0.09990)),
+            1_001,
+        )
+        .expect("ok");
+    let ev = ex.on_event(&trade(DOGE, 2_000, dec!(0.09980), dec!(5000), true));
+    let f = fills_of(&ev, l.id);
+    assert_eq!((f[0].fee, f[0].is_maker), (Decimal::ZERO, true));
+    let changes: Vec<_> = ev
+        .iter()
+        .filter_map(|e| match e {
+            ExecEvent::Balance(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    assert!(!changes.is_empty(), "the fill moves USDT and DOGE");
+    for c in &changes {
+        assert!(
+            !(c.free_delta.is_zero() && c.locked_delta.is_zero()),
+            "a change that moves nothing is not reported: {c:?}"
+        );
+        for d in [c.free_delta, c.locked_delta] {
+            assert!(
+                !d.to_string().starts_with("-0") || !d.is_zero(),
+                "no negative zero: {c:?}"
+            );
+        }
+    }
+    assert_eq!(ex.portfolio().balance("DOGE").total(), dec!(1000));
+}
+
+#[test]
 fn round_trip_pnl_is_exact() {
     let mut ex = doge_book();
     ex.submit(OrderRequest::market(DOGE, Side::Buy, dec!(1000)), 1_000)
