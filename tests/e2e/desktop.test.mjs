@@ -40,6 +40,33 @@ async function open() {
   }
 }
 
+/** The meme preview's data URL once it differs from `before` and has not changed for 1 s. */
+async function stablePreview(s, before) {
+  const src = () => s.exec(`const i = document.querySelector('[data-testid="meme-preview"]'); return i ? i.getAttribute('src') : null`);
+  let last = null;
+  let since = Date.now();
+  return s.waitUntil(async () => {
+    const now = await src();
+    if (!now || now === before) return undefined;
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+      return undefined;
+    }
+    return Date.now() - since >= 1000 ? now : undefined;
+  }, "the preview to settle", 60_000);
+}
+
+/** Make sure the bundled replay is the market (the first test's DOGE position lives there). */
+async function onReplay(s) {
+  await (await s.find('[data-testid="screen-trade"]'))[0].click();
+  const source = await s.waitFor('[data-testid="source-button"]', "the market source");
+  if (!(await source.text()).includes("Replay")) {
+    await s.clickText('.segmented[aria-label="Market"] button', "Replay");
+    await s.waitFor('[data-testid="source-button"]', "the replay", { timeoutMs: 90_000, pred: (t) => t.includes("Replay") });
+  }
+}
+
 async function tab(s, label) {
   const tabs = await s.find('.bottom-panel [role="tab"]');
   for (const t of tabs) {
@@ -160,10 +187,9 @@ test("the meme studio captions a template, the preview is the saved file, and a 
     const blank = await s.waitUntil(async () => ((await src())?.startsWith("data:image/png;base64,") ? await src() : undefined), "the first preview");
     const caption = (await s.find('textarea[aria-label="Caption 1"]'))[0];
     await caption.type("me watching PEPE at 3am");
-    const captioned = await s.waitUntil(async () => {
-      const now = await src();
-      return now && now !== blank ? now : undefined;
-    }, "the preview to show the caption");
+    // The preview follows the typing (debounced): wait until it shows the whole caption, i.e.
+    // until it stops changing.
+    const captioned = await stablePreview(s, blank);
     await shot(s, "meme-studio.png");
     await (await s.find('[data-testid="meme-save"]'))[0].click();
     await s.waitFor('[data-testid="gallery"] .gallery-item', "the saved meme in the gallery", { pred: (t) => t.includes("900×") });
@@ -180,9 +206,7 @@ test("the meme studio captions a template, the preview is the saved file, and a 
 
     // "Meme…" on the DOGE position bought on the replay in the first test: a PnL card, saved
     // to the gallery.
-    await (await s.find('[data-testid="screen-trade"]'))[0].click();
-    await s.clickText('.segmented[aria-label="Market"] button', "Replay");
-    await s.waitFor('[data-testid="source-button"]', "the replay", { timeoutMs: 90_000, pred: (t) => t.includes("Replay") });
+    await onReplay(s);
     await tab(s, "Positions");
     await s.waitFor('[data-testid="meme-DOGEUSDT"]', "the Meme button of the DOGE position");
     await (await s.find('[data-testid="meme-DOGEUSDT"]'))[0].click();
@@ -209,6 +233,7 @@ test("text boxes move with the mouse, memes go to the clipboard, and a closed tr
   const s = await open();
   try {
     // Close the DOGE position bought in the first test: a sell at market.
+    await onReplay(s);
     await tab(s, "Positions");
     await s.waitFor('[data-testid="position-DOGEUSDT"]', "the DOGE position");
     await s.clickText('[data-testid="position-DOGEUSDT"] button', "Close…");
@@ -236,10 +261,8 @@ test("text boxes move with the mouse, memes go to the clipboard, and a closed tr
     const src = () => s.exec(`const i = document.querySelector('[data-testid="meme-preview"]'); return i ? i.getAttribute('src') : null`);
     const caption = (await s.find('textarea[aria-label="Caption 1"]'))[0];
     await caption.type("WEN LAMBO");
-    const before = await s.waitUntil(async () => {
-      const now = await src();
-      return now && (await s.find('[data-testid="box-0"]')).length === 1 ? now : undefined;
-    }, "the preview with its boxes");
+    await s.waitFor('[data-testid="box-0"]', "the text boxes over the preview");
+    const before = await stablePreview(s, null);
     const rect = (sel) => s.exec(`const r = document.querySelector('${sel}').getBoundingClientRect(); return [r.left, r.top, r.width, r.height]`);
     const layer = await rect('[data-testid="box-layer"]');
     const top0 = await rect('[data-testid="box-0"]');
