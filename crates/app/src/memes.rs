@@ -375,8 +375,7 @@ impl MemeStudio {
     pub fn still(&self, spec: &MemeSpec) -> Result<(Vec<u8>, u32, u32), AppError> {
         let (template, options) = self.prepare(spec)?;
         let m = self.renderer.render(&template, &spec.captions, &options)?;
-        let (w, h) = m.image.dimensions();
-        Ok((m.image.into_raw(), w, h))
+        Ok(raw(m))
     }
 
     /// Renders `spec` into `path` (format from its extension). Nothing is left behind on error.
@@ -748,8 +747,7 @@ impl MemeStudio {
     /// The PnL card of a trade meme as straight-alpha RGBA pixels (pixels, width, height).
     pub fn trade_still(&self, m: &TradeMeme) -> Result<(Vec<u8>, u32, u32), AppError> {
         let (card, _) = self.trade_card(m, "original")?;
-        let (w, h) = card.meme.image.dimensions();
-        Ok((card.meme.image.into_raw(), w, h))
+        Ok(raw(card.meme))
     }
 
     fn trade_card(
@@ -814,6 +812,12 @@ impl MemeStudio {
         );
         self.store_file(ledger, &spec, &encoded, title, m.fill_id)
     }
+}
+
+/// A rendered meme's pixels with its width and height.
+fn raw(m: papermemes_meme::RenderedMeme) -> (Vec<u8>, u32, u32) {
+    let (w, h) = m.image.dimensions();
+    (m.image.into_raw(), w, h)
 }
 
 fn no_meme(id: i64) -> AppError {

@@ -2093,8 +2093,8 @@ impl Exchange {
         fill_id: Option<u64>,
         out: &mut Vec<ExecEvent>,
     ) {
-        // A change that moves nothing is neither applied nor reported (see `record_change`),
-        // whatever is reported, so both modes end with the same portfolio.
+        // A change that moves nothing is neither applied nor reported, whatever is reported,
+        // so both modes end with the same portfolio.
         if free_delta.is_zero() && locked_delta.is_zero() {
             return;
         }
@@ -2115,18 +2115,15 @@ impl Exchange {
     }
 }
 
-/// Apply a balance change to the portfolio and report it. A change that moves nothing (a zero
-/// fee, a zero-quantity release) is not reported, and a zero delta is always `0`, never the `-0`
-/// that negating a zero decimal gives (it would show in the ledger's CSV exports).
+/// Apply a balance change to the portfolio and report it. Callers skip changes that move
+/// nothing (in both reporting modes); a zero delta is reported as `0`, never the `-0` that
+/// negating a zero decimal gives (it would show in the ledger's CSV exports).
 fn record_change(portfolio: &mut Portfolio, out: &mut Vec<ExecEvent>, mut change: BalanceChange) {
     if change.free_delta.is_zero() {
         change.free_delta = Decimal::ZERO;
     }
     if change.locked_delta.is_zero() {
         change.locked_delta = Decimal::ZERO;
-    }
-    if change.free_delta.is_zero() && change.locked_delta.is_zero() {
-        return;
     }
     portfolio.apply_change(&change);
     out.push(ExecEvent::Balance(change));

@@ -10,7 +10,13 @@ use papermemes_core::Decimal;
 use rust_decimal_macros::dec;
 
 fn doge_book() -> Exchange {
-    let mut ex = exchange(0, dec!(1000));
+    doge_book_with(config(0))
+}
+
+/// 1,000 USDT and a DOGE book with one level a side, under `cfg`.
+fn doge_book_with(cfg: papermemes_core::exchange::ExchangeConfig) -> Exchange {
+    let mut ex = Exchange::new(instruments(), cfg, "USDT");
+    ex.deposit("USDT", dec!(1000), 0);
     feed(
         &mut ex,
         &[snapshot(
@@ -56,17 +62,7 @@ fn a_zero_fee_writes_no_balance_change_and_no_delta_is_negative_zero() {
     // Maker fee 0: the maker fill's fee moves nothing.
     let mut cfg = config(0);
     cfg.maker_fee_bps = Decimal::ZERO;
-    let mut ex = Exchange::new(instruments(), cfg, "USDT");
-    ex.deposit("USDT", dec!(1000), 0);
-    feed(
-        &mut ex,
-        &[snapshot(
-            DOGE,
-            1_000,
-            &[(dec!(0.10000), dec!(100000))],
-            &[(dec!(0.10010), dec!(100000))],
-        )],
-    );
+    let mut ex = doge_book_with(cfg);
     let (l, _) = ex
         .submit(
             OrderRequest::limit(DOGE, Side::Buy, dec!(1000), dec!(0.09990)),
