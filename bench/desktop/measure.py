@@ -63,6 +63,21 @@ def mem(pid):
     return pss / 1024, rss / 1024
 
 
+def mem_by_process(pid):
+    """PSS in MiB per process of the app's tree, keyed by its command name."""
+    out = {}
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                pss = sum(int(l.split()[1]) for l in f if l.startswith("Pss:"))
+        except OSError:
+            continue
+        out[name] = round(out.get(name, 0) + pss / 1024, 1)
+    return out
+
+
 def cpu_ticks(pid):
     t = 0
     for p in tree(pid):
@@ -74,17 +89,6 @@ def cpu_ticks(pid):
         except OSError:
             pass
     return t
-
-
-def names(pid):
-    out = []
-    for p in tree(pid):
-        try:
-            with open(f"/proc/{p}/comm") as f:
-                out.append(f.read().strip())
-        except OSError:
-            pass
-    return out
 
 
 def launch(cmd, env, ready_re, timeout=60):
@@ -136,6 +140,7 @@ def main():
     ap.add_argument("--idle-secs", type=float, default=20)
     ap.add_argument("--replay-mins", type=float, default=10)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--idle-only", action="store_true", help="measure idle memory only")
     a = ap.parse_args()
     env = dict(os.environ, LANG="C.UTF-8", PAPERMEMES_LOG="warn")
     res = {}
@@ -144,7 +149,7 @@ def main():
     # The first run creates the simulator's market; the others reopen it (the usual case).
     dd = data_dir()
     starts, empty_starts = [], []
-    for i in range(a.runs + 1):
+    for i in range(1 if a.idle_only else a.runs + 1):
         p, _, ms = launch([a.app], dict(env, PAPERMEMES_DATA_DIR=dd), r"interactive (\d+) ms after start")
         stop(p)
         if i > 0:
@@ -154,23 +159,30 @@ def main():
         p, _, ms = launch([a.empty], env, r"page loaded (\d+) ms after start")
         stop(p)
         empty_starts.append(ms)
-    res["start_ms"] = {"papermemes_median": statistics.median(starts), "papermemes_all": starts,
-                       "empty_median": statistics.median(empty_starts), "empty_all": empty_starts}
+    if not a.idle_only:
+        res["start_ms"] = {"papermemes_median": statistics.median(starts), "papermemes_all": starts,
+                           "empty_median": statistics.median(empty_starts), "empty_all": empty_starts}
 
     # 2. Idle memory, both apps open side by side in time (one after the other, same run).
     p, _, _ = launch([a.app], dict(env, PAPERMEMES_DATA_DIR=dd), r"interactive (\d+) ms after start")
     time.sleep(a.idle_secs)
     pm = mem(p.pid)
-    res["processes"] = names(p.pid)
+    pm_split = mem_by_process(p.pid)
     stop(p)
     p, _, _ = launch([a.empty], env, r"page loaded (\d+) ms after start")
     time.sleep(a.idle_secs)
     em = mem(p.pid)
+    em_split = mem_by_process(p.pid)
     stop(p)
     res["idle_mib"] = {"papermemes_pss": round(pm[0], 1), "papermemes_rss": round(pm[1], 1),
                        "empty_pss": round(em[0], 1), "empty_rss": round(em[1], 1),
-                       "ratio_pss": round(pm[0] / em[0], 3), "ratio_rss": round(pm[1] / em[1], 3)}
+                       "ratio_pss": round(pm[0] / em[0], 3), "ratio_rss": round(pm[1] / em[1], 3),
+                       "papermemes_pss_by_process": pm_split, "empty_pss_by_process": em_split}
 
+    if a.idle_only:
+        shutil.rmtree(dd, ignore_errors=True)
+        print(json.dumps(res, indent=2))
+        return 0
     # 3. The simulator at 10x with chart, book and tape on screen: CPU and memory over time.
     dd2 = data_dir(speed=10)
     p, _, _ = launch([a.app], dict(env, PAPERMEMES_DATA_DIR=dd2), r"interactive (\d+) ms after start", timeout=120)

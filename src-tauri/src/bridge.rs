@@ -18,7 +18,8 @@ use tauri_plugin_notification::NotificationExt;
 /// Frame period: 30 frames a second at most. Every `Channel` message is a script the webview
 /// evaluates, and WebKit's web process holds memory in proportion to that rate: measured on an
 /// empty Tauri app, 3 KB messages cost its web process +47 MiB at 60 a second and +20 MiB at 20
-/// (see the README, *Measured*). A book, tape and chart moving 30 times a second is smooth
+/// (docs/desktop-memory.md; in PaperMemes itself 5 to 30 frames a second measured the same, the
+/// page's own memory dominating). A book, tape and chart moving 30 times a second is smooth
 /// (exchanges' own pages repaint their books about 10 times a second); nothing is dropped, a
 /// frame carries everything since the previous one.
 const FRAME: Duration = Duration::from_millis(33);

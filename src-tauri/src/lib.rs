@@ -187,27 +187,55 @@ fn choose_compositing() {
     }
 }
 
-/// JavaScriptCore's generational GC keeps the page's memory growing while market data streams:
-/// objects that outlive a young-generation (Eden) collection are promoted, and WebKitGTK then
-/// rarely runs the full collection that would free them once they die. Measured with the
-/// simulator at 10× (`JSC_logGC=basic`): the heap after each Eden GC grew ~0.8 MiB a time, from
-/// 8 to 91 MiB in 150 s with no full GC, and the web process from 171 to 306 MiB PSS over 10
-/// minutes, while the same UI in Chromium holds 6 MiB of live JS. With every collection full,
-/// the heap stays at ~16 MiB; a full GC of a heap that size costs a few milliseconds. So the web
-/// process runs JavaScriptCore without generations unless the user set it
-/// (`JSC_useGenerationalGC=1` restores the default). The web process inherits our environment.
-fn choose_js_gc() {
-    const VAR: &str = "JSC_useGenerationalGC";
-    if std::env::var_os(VAR).is_none() {
-        // Before any other thread starts (see choose_compositing).
-        std::env::set_var(VAR, "0");
+/// How the page's JavaScriptCore runs, set for the web process (it inherits our environment)
+/// unless the user set the variable. Both were measured on the release app with the simulator
+/// streaming (bench/desktop, docs/desktop-memory.md):
+///
+/// - `JSC_useGenerationalGC=0`: with generations, objects that outlive a young (Eden) collection
+///   are promoted and WebKitGTK rarely runs the full collection that frees them once they die:
+///   the heap after each Eden GC grew ~0.8 MiB a time, 8 → 91 MiB in 150 s, and the web process
+///   171 → 306 MiB PSS over 10 minutes at 10×. With every collection full the heap stays at
+///   ~16 MiB; a full GC of a heap that size costs a few milliseconds.
+/// - `JSC_useDFGJIT=0`: the optimising compilers (DFG, and FTL above it) held 17 MiB of the web
+///   process idle (157 → 140 MiB PSS) and saved no CPU: the page's script is short React renders
+///   and chart draws that the baseline JIT runs well; at 10× the app used 29.9 % of a core in the
+///   first minute with them off against 32.0 % with them on (compiling is work too).
+const JSC_SETTINGS: [(&str, &str); 2] = [("JSC_useGenerationalGC", "0"), ("JSC_useDFGJIT", "0")];
+
+fn choose_js_engine() {
+    for (var, value) in JSC_SETTINGS {
+        if std::env::var_os(var).is_none() {
+            // Before any other thread starts (see choose_compositing).
+            std::env::set_var(var, value);
+        }
     }
 }
 
+/// glibc's malloc, left to itself, raises its mmap threshold each time a big block is freed (up
+/// to 32 MiB), so later big buffers — the candle files read to calibrate the simulator, rendered
+/// memes — come from the per-thread heaps and leave them fragmented: the app's live Rust heap is
+/// ~8 MiB (heaptrack) while its heaps held ~20 MiB. A fixed threshold (which also fixes the trim
+/// threshold) gives blocks of 128 KiB and more back to the system when freed: the main process
+/// measured 118 → 106 MiB PSS idle on the simulator (docs/desktop-memory.md).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn tune_malloc() {
+    const LIMIT: libc::c_int = 128 * 1024;
+    // SAFETY: mallopt only sets allocator parameters; called before any other thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, LIMIT);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, LIMIT);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_malloc() {}
+
 pub fn run() {
     let _ = START.set(std::time::Instant::now());
+    tune_malloc();
     choose_compositing();
-    choose_js_gc();
+    choose_js_engine();
     let builder = specta_builder();
     let invoke = builder.invoke_handler();
     let app = tauri::Builder::default()
