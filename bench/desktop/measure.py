@@ -49,33 +49,26 @@ def tree(pid):
 
 
 def mem(pid):
+    """(PSS, RSS, PSS by process name) in MiB, over the app's process tree."""
     pss = rss = 0
-    for p in tree(pid):
-        try:
-            with open(f"/proc/{p}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Pss:"):
-                        pss += int(line.split()[1])
-                    elif line.startswith("Rss:"):
-                        rss += int(line.split()[1])
-        except OSError:
-            pass
-    return pss / 1024, rss / 1024
-
-
-def mem_by_process(pid):
-    """PSS in MiB per process of the app's tree, keyed by its command name."""
-    out = {}
+    by_name = {}
     for p in tree(pid):
         try:
             with open(f"/proc/{p}/comm") as f:
                 name = f.read().strip()
+            p_pss = p_rss = 0
             with open(f"/proc/{p}/smaps_rollup") as f:
-                pss = sum(int(l.split()[1]) for l in f if l.startswith("Pss:"))
+                for line in f:
+                    if line.startswith("Pss:"):
+                        p_pss = int(line.split()[1])
+                    elif line.startswith("Rss:"):
+                        p_rss = int(line.split()[1])
         except OSError:
             continue
-        out[name] = round(out.get(name, 0) + pss / 1024, 1)
-    return out
+        pss += p_pss
+        rss += p_rss
+        by_name[name] = round(by_name.get(name, 0) + p_pss / 1024, 1)
+    return pss / 1024, rss / 1024, by_name
 
 
 def cpu_ticks(pid):
@@ -167,17 +160,15 @@ def main():
     p, _, _ = launch([a.app], dict(env, PAPERMEMES_DATA_DIR=dd), r"interactive (\d+) ms after start")
     time.sleep(a.idle_secs)
     pm = mem(p.pid)
-    pm_split = mem_by_process(p.pid)
     stop(p)
     p, _, _ = launch([a.empty], env, r"page loaded (\d+) ms after start")
     time.sleep(a.idle_secs)
     em = mem(p.pid)
-    em_split = mem_by_process(p.pid)
     stop(p)
     res["idle_mib"] = {"papermemes_pss": round(pm[0], 1), "papermemes_rss": round(pm[1], 1),
                        "empty_pss": round(em[0], 1), "empty_rss": round(em[1], 1),
                        "ratio_pss": round(pm[0] / em[0], 3), "ratio_rss": round(pm[1] / em[1], 3),
-                       "papermemes_pss_by_process": pm_split, "empty_pss_by_process": em_split}
+                       "papermemes_pss_by_process": pm[2], "empty_pss_by_process": em[2]}
 
     if a.idle_only:
         shutil.rmtree(dd, ignore_errors=True)

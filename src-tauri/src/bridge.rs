@@ -16,12 +16,11 @@ use tauri::ipc::Channel;
 use tauri_plugin_notification::NotificationExt;
 
 /// Frame period: 30 frames a second at most. Every `Channel` message is a script the webview
-/// evaluates, and WebKit's web process holds memory in proportion to that rate: measured on an
-/// empty Tauri app, 3 KB messages cost its web process +47 MiB at 60 a second and +20 MiB at 20
-/// (docs/desktop-memory.md; in PaperMemes itself 5 to 30 frames a second measured the same, the
-/// page's own memory dominating). A book, tape and chart moving 30 times a second is smooth
-/// (exchanges' own pages repaint their books about 10 times a second); nothing is dropped, a
-/// frame carries everything since the previous one.
+/// evaluates; on an empty Tauri app, 3 KB messages cost the web process +47 MiB at 60 a second and
+/// +20 MiB at 20. In PaperMemes itself 5 to 30 frames a second measured the same, the page's own
+/// memory dominating (docs/desktop-memory.md). A book, tape and chart moving 30 times a second is
+/// smooth (exchanges' own pages repaint their books about 10 times a second); nothing is dropped,
+/// a frame carries everything since the previous one.
 const FRAME: Duration = Duration::from_millis(33);
 /// The watchlist is refreshed every this many frames (about 4 times a second).
 const TICKERS_EVERY: u32 = 8;

@@ -214,9 +214,10 @@ fn choose_js_engine() {
 /// glibc's malloc, left to itself, raises its mmap threshold each time a big block is freed (up
 /// to 32 MiB), so later big buffers — the candle files read to calibrate the simulator, rendered
 /// memes — come from the per-thread heaps and leave them fragmented: the app's live Rust heap is
-/// ~8 MiB (heaptrack) while its heaps held ~20 MiB. A fixed threshold (which also fixes the trim
-/// threshold) gives blocks of 128 KiB and more back to the system when freed: the main process
-/// measured 118 → 106 MiB PSS idle on the simulator (docs/desktop-memory.md).
+/// ~8 MiB (heaptrack) while its heaps held ~20 MiB. Pinning the mmap and trim thresholds at
+/// 128 KiB (glibc's starting values; setting them turns the raising off) gives blocks of that size
+/// and more back to the system when freed: the main process measured 118 → 106 MiB PSS idle on
+/// the simulator (docs/desktop-memory.md).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn tune_malloc() {
