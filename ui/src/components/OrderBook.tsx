@@ -32,7 +32,7 @@ const Side = memo(function Side(props: {
     <div className={`book-side book-${props.side}`}>
       {props.rows.map((r) => (
         <div key={r.price} className="book-row" onClick={() => props.onPick(r.price)} title="Use this price">
-          <div className="book-bar" style={{ width: `${props.max > 0 ? (r.cum / props.max) * 100 : 0}%` }} />
+          <div className="book-bar" style={{ transform: `scaleX(${props.max > 0 ? Math.min(1, r.cum / props.max) : 0})` }} />
           <span className={`mono ${props.side === "bid" ? "up" : "down"}`}>{formatPrice(r.price, props.pd)}</span>
           <span className="mono">{formatSize(r.qty, props.qd)}</span>
           <span className="mono muted">{formatSize(String(r.cum), props.qd)}</span>
@@ -87,6 +87,7 @@ export function OrderBookPanel() {
       {!book && <div className="empty">Waiting for the book…</div>}
       {book && (
         <div className="book">
+          <div className="book-body">
           <Side rows={[...asks].reverse()} max={max} side="ask" pd={pd} qd={qd} onPick={pick} />
           <div className="book-spread">
             <span className="mono">{formatPrice(bestBid && bestAsk ? ((Number(bestBid) + Number(bestAsk)) / 2).toFixed(pd + 1) : null, pd + 1)}</span>
@@ -95,6 +96,7 @@ export function OrderBookPanel() {
             </span>
           </div>
           <Side rows={bids} max={max} side="bid" pd={pd} qd={qd} onPick={pick} />
+          </div>
         </div>
       )}
     </div>

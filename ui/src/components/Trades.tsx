@@ -20,6 +20,7 @@ export function TradesPanel() {
       {!hasTrades && <div className="empty">A candle replay has no trade tape.</div>}
       {hasTrades && trades.length === 0 && <div className="empty">No trades yet</div>}
       <div className="tape">
+        <div className="tape-body">
         {trades.map((t) => (
           <div className="tape-row" key={t.k}>
             <span className={`mono ${t.buy ? "up" : "down"}`}>{formatPrice(t.price, pd)}</span>
@@ -27,6 +28,7 @@ export function TradesPanel() {
             <span className="mono muted">{formatTime(t.time_ms, false)}</span>
           </div>
         ))}
+        </div>
       </div>
     </div>
   );
