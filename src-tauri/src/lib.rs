@@ -206,8 +206,11 @@ fn choose_compositing() {
 ///   11 → 14.7 MB in 3 minutes at 10× (11 → 12.5 without the cache) and the web process
 ///   +10 MiB in 4.5 minutes (+4.6 without). No frame's script ever runs twice, so the cache only
 ///   ever missed.
-const JSC_SETTINGS: [(&str, &str); 3] =
-    [("JSC_useGenerationalGC", "0"), ("JSC_useDFGJIT", "0"), ("JSC_useCodeCache", "0")];
+const JSC_SETTINGS: [(&str, &str); 3] = [
+    ("JSC_useGenerationalGC", "0"),
+    ("JSC_useDFGJIT", "0"),
+    ("JSC_useCodeCache", "0"),
+];
 
 fn choose_js_engine() {
     for (var, value) in JSC_SETTINGS {
