@@ -202,7 +202,7 @@ fn choose_compositing() {
 ///   first minute with them off against 32.0 % with them on (compiling is work too).
 /// - `JSC_useCodeCache=0`: every market frame reaches the page as a script of its own (Tauri's
 ///   channel evaluates one per message), and JavaScriptCore kept the compiled code of each, by
-///   its source, in a cache that is only trimmed at its cap: the heap after each full GC grew
+///   its source, in its code cache: the heap after each full GC grew
 ///   11 → 14.7 MB in 3 minutes at 10× (11 → 12.5 without the cache) and the web process
 ///   +10 MiB in 4.5 minutes (+4.6 without). No frame's script ever runs twice, so the cache only
 ///   ever missed.

@@ -88,14 +88,14 @@ export function OrderBookPanel() {
       {book && (
         <div className="book">
           <div className="book-body">
-          <Side rows={[...asks].reverse()} max={max} side="ask" pd={pd} qd={qd} onPick={pick} />
-          <div className="book-spread">
-            <span className="mono">{formatPrice(bestBid && bestAsk ? ((Number(bestBid) + Number(bestAsk)) / 2).toFixed(pd + 1) : null, pd + 1)}</span>
-            <span className="muted small">
-              spread {spread} {spreadBps && `(${spreadBps})`}
-            </span>
-          </div>
-          <Side rows={bids} max={max} side="bid" pd={pd} qd={qd} onPick={pick} />
+            <Side rows={[...asks].reverse()} max={max} side="ask" pd={pd} qd={qd} onPick={pick} />
+            <div className="book-spread">
+              <span className="mono">{formatPrice(bestBid && bestAsk ? ((Number(bestBid) + Number(bestAsk)) / 2).toFixed(pd + 1) : null, pd + 1)}</span>
+              <span className="muted small">
+                spread {spread} {spreadBps && `(${spreadBps})`}
+              </span>
+            </div>
+            <Side rows={bids} max={max} side="bid" pd={pd} qd={qd} onPick={pick} />
           </div>
         </div>
       )}

@@ -21,13 +21,13 @@ export function TradesPanel() {
       {hasTrades && trades.length === 0 && <div className="empty">No trades yet</div>}
       <div className="tape">
         <div className="tape-body">
-        {trades.map((t) => (
-          <div className="tape-row" key={t.k}>
-            <span className={`mono ${t.buy ? "up" : "down"}`}>{formatPrice(t.price, pd)}</span>
-            <span className="mono">{formatSize(t.quantity, qd)}</span>
-            <span className="mono muted">{formatTime(t.time_ms, false)}</span>
-          </div>
-        ))}
+          {trades.map((t) => (
+            <div className="tape-row" key={t.k}>
+              <span className={`mono ${t.buy ? "up" : "down"}`}>{formatPrice(t.price, pd)}</span>
+              <span className="mono">{formatSize(t.quantity, qd)}</span>
+              <span className="mono muted">{formatTime(t.time_ms, false)}</span>
+            </div>
+          ))}
         </div>
       </div>
     </div>
