@@ -259,13 +259,27 @@ struct SimCheckpointRef<'a> {
 
 /// Build a session's simulator at its start.
 fn sim_market(spec: &SimSpec, instruments: &Instruments) -> Result<SimMarket, AppError> {
-    let mut pairs = Vec::new();
-    for (sym, path) in &spec.calibrate_from {
-        let inst = instruments.get(sym)?;
+    let calibrate = |(sym, path): &(String, PathBuf)| -> Result<Calibration, AppError> {
         let candles = read_candles(path)?;
-        let cal = Calibration::from_candles(sym, &candles.candles)
-            .map_err(|e| AppError::invalid("replay.sim", e.to_string()))?;
-        pairs.push((inst, cal));
+        Calibration::from_candles(sym, &candles.candles)
+            .map_err(|e| AppError::invalid("replay.sim", e.to_string()))
+    };
+    // Reading and calibrating months of candles per pair takes a while: the pairs in parallel.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per = spec.calibrate_from.len().div_ceil(threads).max(1);
+    let cals: Vec<Result<Calibration, AppError>> = std::thread::scope(|scope| {
+        let jobs: Vec<_> = spec
+            .calibrate_from
+            .chunks(per)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(calibrate).collect::<Vec<_>>()))
+            .collect();
+        jobs.into_iter()
+            .flat_map(|j| j.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut pairs = Vec::new();
+    for ((sym, _), cal) in spec.calibrate_from.iter().zip(cals) {
+        pairs.push((instruments.get(sym)?, cal?));
     }
     SimMarket::new(pairs, spec.seed, spec.start_ms)
         .map_err(|e| AppError::invalid("replay.sim", e.to_string()))
@@ -624,8 +638,8 @@ impl Trading {
             events_applied: 0,
             live: None,
         };
-        // Calibrate and build it once before saving, so a bad file is refused up front.
-        open_source(&session, self.ex.instruments())?;
+        // Calibrate and build it before saving, so a bad file is refused up front.
+        let source = open_source(&session, self.ex.instruments())?;
         let json = serde_json::to_string(&session)
             .map_err(|e| AppError::Config(format!("cannot encode replay session: {e}")))?;
         self.ledger
@@ -634,18 +648,20 @@ impl Trading {
                 ..Default::default()
             })
             .wait()?;
-        self.session = Some(session);
-        let (ex, capture) = restore_exchange(
+        // Nothing of the new session is applied yet: the exchange starts from the account
+        // alone, and the simulator just built is its market (not calibrated a second time).
+        let (ex, _) = restore_exchange(
             &self.ledger,
             &self.account,
             self.ex.instruments().clone(),
             &self.settings,
-            self.session.as_ref(),
+            None,
             None,
             &mut self.tap,
         )?;
+        self.session = Some(session);
         self.ex = ex;
-        self.capture = capture;
+        self.capture = source;
         self.session
             .as_ref()
             .ok_or_else(|| AppError::invalid("replay.none", "no replay session"))
@@ -774,6 +790,55 @@ impl Trading {
         }
         let cursor = self.market_time();
         self.commit(&[], Vec::new(), cursor)
+    }
+
+    /// Run a simulator session that has not started yet (nothing applied) up to market time
+    /// `until_ms` in one go: the pairs are simulated in parallel, and the events in between
+    /// reach neither the exchange nor the market tap (there can be no orders to fill: the
+    /// session has just started). The exchange then gets each pair's last candle, last trade
+    /// and book as of `until_ms`, as from a snapshot: the same books, prices and clock as after
+    /// applying every event, and the market goes on with the very same events. (What it does not
+    /// carry over, as with any snapshot, is the tally of prints at levels the book has not
+    /// updated since, which only moves the queue place of orders resting there.) Used for the
+    /// day simulated before trading starts; the chart's bars for it are worked out apart (see
+    /// [`session_history`]).
+    pub fn preroll_sim(&mut self, until_ms: TimeMs) -> Result<(), AppError> {
+        let fresh = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.sim.is_some() && s.events_applied == 0 && s.live.is_none());
+        let Some(CaptureCursor::Sim { market, peeked }) = self.capture.as_mut() else {
+            return Err(AppError::invalid(
+                "replay.not_sim",
+                "the market is not the simulator",
+            ));
+        };
+        if !fresh || peeked.is_some() {
+            return Err(AppError::invalid(
+                "replay.sim_started",
+                "the simulator has already started: advance it instead",
+            ));
+        }
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let ff = market.fast_forward(until_ms, threads);
+        for e in ff.last_prints.iter().chain(&ff.books) {
+            // No orders exist yet, so nothing can fill.
+            self.ex.on_event(e);
+        }
+        let events = self.ex.advance_to(until_ms);
+        if !events.is_empty() {
+            return Err(AppError::invalid(
+                "replay.sim_started",
+                "orders were waiting when the simulator started",
+            ));
+        }
+        if let Some(s) = self.session.as_mut() {
+            s.events_applied = ff.events;
+            s.cursor_ms = s.cursor_ms.max(until_ms);
+        }
+        self.dirty = true;
+        self.sample_equity(until_ms);
+        Ok(())
     }
 
     /// Advance whatever market this session replays (candles, a capture, the simulator) to

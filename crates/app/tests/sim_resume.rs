@@ -131,3 +131,84 @@ fn without_a_saved_state_the_session_is_rebuilt_the_slow_way_with_the_same_resul
     );
     Ok(())
 }
+
+/// The exchange's market without the per-level print tally (which a snapshot resets).
+fn market_without_tally(t: &Trading) -> String {
+    let mut m = t.exchange().market_state();
+    for s in &mut m.symbols {
+        s.traded.clear();
+    }
+    serde_json::to_string(&m).expect("json")
+}
+
+/// The day simulated in one go before trading starts (what the app does on a first start) leaves
+/// the same market as simulating it event by event, trades the same afterwards, and survives a
+/// restart, with or without its saved state.
+#[test]
+fn a_preroll_in_one_go_is_the_market_simulated_event_by_event() -> Result<(), AppError> {
+    let run = |fast: bool| -> Result<(tempfile::TempDir, Trading, Vec<Fill>), AppError> {
+        let dir = tempfile::tempdir().expect("tmp");
+        let seen = Arc::new(AtomicU64::new(0));
+        let mut t = open(dir.path(), &seen)?;
+        let files = bundled_files(
+            &assets(),
+            &["DOGEUSDT".into(), "PEPEUSDT".into(), "BTCUSDT".into()],
+            "5m",
+        )?;
+        t.start_sim_replay(files, 21, START)?;
+        if fast {
+            t.preroll_sim(START + 6 * 60 * MIN)?;
+            let again = t
+                .preroll_sim(START + 7 * 60 * MIN)
+                .expect_err("only at the start");
+            assert_eq!(again.code(), "replay.sim_started");
+        } else {
+            t.advance_to(START + 6 * 60 * MIN, &mut |_| {})?;
+        }
+        t.checkpoint()?;
+        let mut fills = Vec::new();
+        t.submit(OrderRequest::market("PEPEUSDT", Side::Buy, dec!(10000000)))?;
+        t.advance_to(START + 6 * 60 * MIN + 5 * MIN, &mut |e| {
+            fills_of(e, &mut fills)
+        })?;
+        t.checkpoint()?;
+        Ok((dir, t, fills))
+    };
+    let (_a, slow, slow_fills) = run(false)?;
+    let (dir, fast, fast_fills) = run(true)?;
+    assert_eq!(fast.market_time(), slow.market_time());
+    assert_eq!(
+        fast.session().map(|s| s.events_applied),
+        slow.session().map(|s| s.events_applied),
+        "the same events are behind both"
+    );
+    assert!(!slow_fills.is_empty(), "the market buy filled");
+    assert_eq!(fast_fills, slow_fills, "same fills at the same prices");
+    assert_eq!(market_without_tally(&fast), market_without_tally(&slow));
+
+    // A restart resumes from the saved state; without it, the session is rebuilt by replaying
+    // its events, to the same market.
+    let expected = market_without_tally(&fast);
+    let ledger = fast.ledger().clone();
+    drop(fast);
+    let seen = Arc::new(AtomicU64::new(0));
+    let t = open(dir.path(), &seen)?;
+    assert_eq!(
+        market_without_tally(&t),
+        expected,
+        "restored from the saved state"
+    );
+    drop(t);
+    ledger
+        .append(papermemes_store::Batch {
+            meta: vec![("desk.sim.session.state".into(), "{not json".into())],
+            ..Default::default()
+        })
+        .wait()?;
+    ledger.close()?;
+    let seen = Arc::new(AtomicU64::new(0));
+    let t = open(dir.path(), &seen)?;
+    assert!(seen.load(Ordering::Relaxed) > 0, "rebuilt by replaying");
+    assert_eq!(market_without_tally(&t), expected, "rebuilt the slow way");
+    Ok(())
+}

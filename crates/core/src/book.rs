@@ -40,18 +40,26 @@ impl OrderBook {
     }
 
     pub fn set_level(&mut self, side: Side, price: Decimal, qty: Decimal) {
-        match side {
-            Side::Buy => Self::set(&mut self.bids, price, qty),
-            Side::Sell => Self::set(&mut self.asks, price, qty),
-        }
+        self.replace_level(side, price, qty);
     }
 
-    fn set(map: &mut BTreeMap<Decimal, Decimal>, price: Decimal, qty: Decimal) {
-        if qty.is_zero() {
-            map.remove(&price);
+    /// Set one level (zero removes it) and return the quantity it had (zero if none): one walk
+    /// of the tree instead of a lookup and then an update.
+    pub fn replace_level(&mut self, side: Side, price: Decimal, qty: Decimal) -> Decimal {
+        let map = match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        Self::set(map, price, qty)
+    }
+
+    fn set(map: &mut BTreeMap<Decimal, Decimal>, price: Decimal, qty: Decimal) -> Decimal {
+        let old = if qty.is_zero() {
+            map.remove(&price)
         } else {
-            map.insert(price, qty);
-        }
+            map.insert(price, qty)
+        };
+        old.unwrap_or(Decimal::ZERO)
     }
 
     pub fn best_bid(&self) -> Option<Level> {

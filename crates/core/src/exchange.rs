@@ -225,7 +225,11 @@ impl Market {
     /// Set one book level, keeping our consumption and the queue bookkeeping consistent.
     /// Returns the previous quantity.
     fn set_level(&mut self, book_side: Side, price: Decimal, qty: Decimal) -> Decimal {
-        let old = self.book.qty_at(book_side, price);
+        let old = self.book.replace_level(book_side, price, qty);
+        // Nearly always empty (we rarely take liquidity that the book has not refilled yet).
+        if self.consumed.is_empty() {
+            return old;
+        }
         let key = (book_side, price);
         if qty.is_zero() {
             self.consumed.remove(&key);
@@ -237,7 +241,6 @@ impl Market {
                 }
             }
         }
-        self.book.set_level(book_side, price, qty);
         old
     }
 }
@@ -1150,12 +1153,16 @@ impl Exchange {
     }
 
     fn apply_levels(&mut self, symbol: &str, book_side: Side, levels: &[Level]) {
+        let Some(m) = self.markets.get_mut(symbol) else {
+            return;
+        };
         for &(price, qty) in levels {
-            let Some(m) = self.markets.get_mut(symbol) else {
-                return;
-            };
             let old = m.set_level(book_side, price, qty);
-            let traded = m.traded.remove(&(book_side, price)).unwrap_or_default();
+            let traded = if m.traded.is_empty() {
+                Decimal::ZERO
+            } else {
+                m.traded.remove(&(book_side, price)).unwrap_or_default()
+            };
             if qty >= old || self.open.is_empty() {
                 continue;
             }

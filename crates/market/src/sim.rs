@@ -75,6 +75,98 @@ impl SimMarket {
     }
 }
 
+/// What [`SimMarket::fast_forward`] went past.
+#[derive(Debug, Clone, Default)]
+pub struct FastForward {
+    /// Events skipped (what `next()` would have handed out up to the target time).
+    pub events: u64,
+    /// Each pair's last closed candle and last trade at or before the target time (those it
+    /// had), in time order.
+    pub last_prints: Vec<papermemes_core::event::MarketEvent>,
+    /// Each pair's order book as of the target time.
+    pub books: Vec<papermemes_core::event::MarketEvent>,
+}
+
+impl SimMarket {
+    /// Run every pair up to and including market time `until_ms` without handing out the
+    /// events, and say where that left the market. Afterwards the market continues with the
+    /// very events `next()` would give after taking everything up to `until_ms` (each pair is
+    /// its own seeded simulator, so when its steps are taken does not change them). The pairs
+    /// are independent, so they run on up to `threads` threads.
+    pub fn fast_forward(
+        &mut self,
+        until_ms: papermemes_core::TimeMs,
+        threads: usize,
+    ) -> FastForward {
+        let threads = threads.clamp(1, self.sims.len().max(1));
+        let per = self.sims.len().div_ceil(threads).max(1);
+        let results: Vec<Skipped> = std::thread::scope(|scope| {
+            let jobs: Vec<_> = self
+                .sims
+                .chunks_mut(per)
+                .map(|chunk| {
+                    scope.spawn(move || {
+                        chunk
+                            .iter_mut()
+                            .map(|(sim, peeked)| skip_until(sim, peeked, until_ms))
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            jobs.into_iter()
+                .flat_map(|j| j.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        let mut ff = FastForward::default();
+        for (n, last, book) in results {
+            ff.events += n;
+            let mut last: Vec<_> = last.into_iter().flatten().collect();
+            last.sort_by_key(|e| e.time_ms());
+            ff.last_prints.extend(last);
+            ff.books.extend(book);
+        }
+        ff
+    }
+}
+
+/// One pair's part of [`SimMarket::fast_forward`]: events skipped, its last candle and last
+/// trade, its book.
+type Skipped = (
+    u64,
+    [Option<papermemes_core::event::MarketEvent>; 2],
+    Option<papermemes_core::event::MarketEvent>,
+);
+
+fn skip_until(
+    sim: &mut Simulator,
+    peeked: &mut Option<papermemes_core::event::MarketEvent>,
+    until_ms: papermemes_core::TimeMs,
+) -> Skipped {
+    use papermemes_core::event::MarketEvent;
+    let mut n = 0;
+    let mut last: [Option<MarketEvent>; 2] = [None, None];
+    let mut see = |e: MarketEvent| {
+        n += 1;
+        match e {
+            MarketEvent::Candle { .. } => last[0] = Some(e),
+            MarketEvent::Trade { .. } => last[1] = Some(e),
+            _ => {}
+        }
+    };
+    match peeked.take() {
+        // Already generated past the target: nothing to skip, and its book as of the target
+        // is not known any more.
+        Some(e) if e.time_ms() > until_ms => {
+            *peeked = Some(e);
+            return (0, [None, None], None);
+        }
+        Some(e) => see(e),
+        None => {}
+    }
+    let book = sim.run_until(until_ms, see);
+    (n, last, Some(book))
+}
+
 impl Iterator for SimMarket {
     type Item = papermemes_core::event::MarketEvent;
 

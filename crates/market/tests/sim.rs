@@ -160,6 +160,161 @@ fn a_market_saved_mid_stream_continues_with_the_very_same_events() {
     );
 }
 
+/// Each symbol's book built by applying book events one by one (what the exchange does).
+fn apply_book(books: &mut BTreeMap<String, papermemes_core::book::OrderBook>, e: &MarketEvent) {
+    match e {
+        MarketEvent::BookSnapshot {
+            symbol,
+            bids,
+            asks,
+            last_update_id,
+            ..
+        } => books
+            .entry(symbol.clone())
+            .or_default()
+            .reset(bids, asks, *last_update_id),
+        MarketEvent::BookDelta {
+            symbol,
+            bids,
+            asks,
+            final_update_id,
+            ..
+        } => {
+            let b = books.entry(symbol.clone()).or_default();
+            b.apply(bids, asks);
+            b.last_update_id = *final_update_id;
+        }
+        _ => {}
+    }
+}
+
+/// Skipping ahead (what the app does for the day of history before trading starts) leaves the
+/// market exactly where taking every event would: the same number of events behind it, the same
+/// books and last trades, and the very same events after it.
+#[test]
+fn fast_forward_lands_where_taking_every_event_does() {
+    let pairs: Vec<(Instrument, Calibration)> = [
+        ("DOGEUSDT", "DOGE"),
+        ("PEPEUSDT", "PEPE"),
+        ("BTCUSDT", "BTC"),
+    ]
+    .iter()
+    .map(|(s, b)| (instrument(s), calibration(b, 14).0))
+    .collect();
+    let build = || {
+        SimMarket::new(
+            pairs.iter().map(|(i, c)| (i, c.clone())).collect(),
+            11,
+            START_MS,
+        )
+        .expect("market")
+    };
+    // On the step grid, and between steps (half a second off).
+    for until in [START_MS + 2 * 3_600_000, START_MS + 3_600_000 + 30_500] {
+        let mut slow = build();
+        let mut books = BTreeMap::new();
+        let mut last_trades = BTreeMap::new();
+        let mut last_candles = BTreeMap::new();
+        let mut n = 0u64;
+        let first_after = loop {
+            let e = slow.next().expect("the market never ends");
+            if e.time_ms() > until {
+                break e;
+            }
+            n += 1;
+            apply_book(&mut books, &e);
+            match &e {
+                MarketEvent::Trade { symbol, .. } => {
+                    last_trades.insert(symbol.clone(), ser(&e));
+                }
+                MarketEvent::Candle { symbol, .. } => {
+                    last_candles.insert(symbol.clone(), ser(&e));
+                }
+                _ => {}
+            }
+        };
+        for threads in [1, 2, 8] {
+            let mut fast = build();
+            let ff = fast.fast_forward(until, threads);
+            assert_eq!(ff.events, n, "events skipped ({threads} threads)");
+            let mut ff_books = BTreeMap::new();
+            for b in &ff.books {
+                assert!(b.time_ms() <= until, "a book from after the target");
+                apply_book(&mut ff_books, b);
+            }
+            assert_eq!(
+                ff_books, books,
+                "books as of the target ({threads} threads)"
+            );
+            let last = |trades: bool| -> BTreeMap<String, String> {
+                ff.last_prints
+                    .iter()
+                    .filter(|e| matches!(e, MarketEvent::Trade { .. }) == trades)
+                    .map(|e| (e.symbol().to_string(), ser(e)))
+                    .collect()
+            };
+            assert_eq!(last(true), last_trades, "last trades");
+            assert_eq!(last(false), last_candles, "last candles");
+            assert!(
+                ff.last_prints
+                    .windows(2)
+                    .all(|w| w[0].symbol() != w[1].symbol() || w[0].time_ms() <= w[1].time_ms()),
+                "each pair's prints in time order"
+            );
+            // The same market afterwards, event for event.
+            let after_slow: Vec<String> = std::iter::once(ser(&first_after))
+                .chain(slow.by_ref().take(5_000).map(|e| ser(&e)))
+                .collect();
+            let after_fast: Vec<String> = fast.by_ref().take(5_001).map(|e| ser(&e)).collect();
+            assert_eq!(
+                after_fast, after_slow,
+                "events after the target ({threads} threads)"
+            );
+            slow = build();
+            for _ in 0..n {
+                slow.next();
+            }
+            let _ = slow.next(); // first_after again, for the next thread count
+        }
+    }
+}
+
+/// A simulator started off the minute steps across each candle's close: closing the candle due
+/// at the target takes a step past it. The book handed back is still the one as of the target.
+#[test]
+fn run_until_gives_the_book_as_of_the_target_even_past_a_candle_close() {
+    let inst = instrument("DOGEUSDT");
+    let (cal, _) = calibration("DOGE", 14);
+    let config = SimConfig {
+        step_ms: 6_000,
+        depth_levels: 10,
+        trades_per_minute: 30.0,
+    };
+    // Steps at 596.5 s and 602.5 s after START_MS; the 10th minute closes at 600 s.
+    let start = START_MS + 2_500;
+    let until = START_MS + 10 * 60_000 + 1_000;
+    let mut a = Simulator::with_config(&inst, cal.clone(), 5, start, config.clone()).expect("sim");
+    let mut books = BTreeMap::new();
+    for e in a.events_until(until) {
+        apply_book(&mut books, &e);
+    }
+    let mut b = Simulator::with_config(&inst, cal, 5, start, config).expect("sim");
+    let mut seen = BTreeMap::new();
+    let book = b.run_until(until, |e| apply_book(&mut seen, &e));
+    assert_eq!(seen, books, "the events handed out are the same");
+    let mut from_snapshot = BTreeMap::new();
+    apply_book(&mut from_snapshot, &book);
+    assert_eq!(
+        from_snapshot, books,
+        "the returned book is the book as of the target"
+    );
+    assert_eq!(
+        a.next_event(),
+        b.next_event(),
+        "and the simulator goes on the same"
+    );
+}
+
 /// Replays the stream into a book and checks every invariant after every event.
 fn check_invariants(inst: &Instrument, cal: Calibration, config: SimConfig, until_ms: i64) {
     let tick = inst.tick();

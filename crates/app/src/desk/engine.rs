@@ -1180,8 +1180,9 @@ fn open_market(
                     "5m",
                 )?;
                 trading.start_sim_replay(files, u64::from(*seed), SIM_EPOCH_MS)?;
-                // A day of history before trading starts (charts, 24 h change).
-                trading.advance_to(SIM_EPOCH_MS + SIM_PREROLL_MS, &mut |_| {})?;
+                // A day of market before trading starts (charts, 24 h change), simulated in
+                // one go; its chart is worked out in the background below.
+                trading.preroll_sim(SIM_EPOCH_MS + SIM_PREROLL_MS)?;
                 trading.checkpoint()?;
             }
             SourceSpec::Live { .. } => {}

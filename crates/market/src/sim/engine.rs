@@ -229,6 +229,45 @@ impl Simulator {
         Ok(sim)
     }
 
+    /// The order book after the steps taken so far, as a snapshot event at their time.
+    fn book_snapshot(&self) -> MarketEvent {
+        MarketEvent::BookSnapshot {
+            symbol: self.symbol.clone(),
+            time_ms: self.t_ms,
+            last_update_id: self.update_id,
+            bids: self.side_levels(true),
+            asks: self.side_levels(false),
+        }
+    }
+
+    /// Like [`Simulator::for_each_until`], and return the order book as of `until_ms` (what
+    /// applying every book event handed to `f` gives), as a snapshot event. Closing a candle
+    /// due by `until_ms` can take one step past it; the book returned is the one before that
+    /// step.
+    pub fn run_until(&mut self, until_ms: TimeMs, mut f: impl FnMut(MarketEvent)) -> MarketEvent {
+        let mut before_overstep = None;
+        loop {
+            while let Some(e) = self.queue.front() {
+                if e.time_ms() > until_ms {
+                    return before_overstep.unwrap_or_else(|| self.book_snapshot());
+                }
+                if let Some(e) = self.queue.pop_front() {
+                    f(e);
+                }
+            }
+            let next = self.t_ms + self.cfg.step_ms;
+            if next > until_ms {
+                if self.bar.open_ms + CANDLE_MS > until_ms {
+                    return before_overstep.unwrap_or_else(|| self.book_snapshot());
+                }
+                if before_overstep.is_none() {
+                    before_overstep = Some(self.book_snapshot());
+                }
+            }
+            self.step();
+        }
+    }
+
     pub fn symbol(&self) -> &str {
         &self.symbol
     }
@@ -289,11 +328,11 @@ impl Simulator {
     }
 
     fn price(&self, ticks: i64) -> Decimal {
-        Decimal::from(ticks) * self.tick
+        times(ticks, self.tick)
     }
 
     fn qty(&self, lots: i64) -> Decimal {
-        Decimal::from(lots) * self.lot
+        times(lots, self.lot)
     }
 
     fn side_levels(&self, bids: bool) -> Vec<Level> {
@@ -548,6 +587,17 @@ impl Iterator for Simulator {
     }
 }
 
+/// `n × unit`, built from the unit's digits: the same value and scale as `Decimal::from(n) *
+/// unit`, without a general multiplication (this runs for every level of every simulated book
+/// update).
+fn times(n: i64, unit: Decimal) -> Decimal {
+    if n == 0 {
+        return Decimal::ZERO; // what the multiplication gives: no scale
+    }
+    Decimal::try_from_i128_with_scale(i128::from(n) * unit.mantissa(), unit.scale())
+        .unwrap_or_else(|_| Decimal::from(n) * unit)
+}
+
 fn to_lots(x: f64) -> i64 {
     if x.is_finite() {
         x.round().clamp(1.0, MAX_LOTS) as i64
@@ -562,5 +612,33 @@ fn set_level(levels: &mut Vec<Level>, price: Decimal, qty: Decimal) {
         l.1 = qty;
     } else {
         levels.push((price, qty));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::times;
+    use rust_decimal::Decimal;
+    use std::str::FromStr;
+
+    /// Prices and sizes written into the simulator's events (and into saved sessions) must be
+    /// the very decimals the general multiplication gives: same value and same scale.
+    #[test]
+    fn times_matches_the_multiplication_digit_for_digit() {
+        let units = ["0.00000001", "0.0001", "0.01", "1", "0.10", "10", "0.00100"];
+        let counts = [0i64, 1, 7, 123_456, -3, 999_999_999_999, i64::MAX / 2];
+        for u in units {
+            let unit = Decimal::from_str(u).expect("a decimal");
+            for n in counts {
+                let want = Decimal::from(n) * unit;
+                let got = times(n, unit);
+                assert_eq!(got, want, "{n} × {u}");
+                assert_eq!(
+                    got.to_string(),
+                    want.to_string(),
+                    "{n} × {u} keeps the scale"
+                );
+            }
+        }
     }
 }
