@@ -21,7 +21,11 @@
     view: null,
     t: Date.UTC(2025, 0, 2, 0, 0, 0),
     listeners: new Map(),
+    // A simulator whose chart history is still being worked out (for this many ms after load).
+    historyUntil: params.historyPendingMs ? Date.now() + params.historyPendingMs : 0,
+    historySent: !params.historyPendingMs,
   };
+  const historyPending = () => Date.now() < state.historyUntil;
   const prices = {
     PEPEUSDT: 0.00001234,
     DOGEUSDT: 0.12345,
@@ -61,6 +65,7 @@
       lag_ms: null,
       reconnects: 0,
       resyncs: 0,
+      history_pending: historyPending(),
     };
   }
 
@@ -85,6 +90,7 @@
   }
 
   function candles(symbol, interval, limit) {
+    if (historyPending()) return [];
     const step = { "1m": 60e3, "5m": 300e3, "15m": 900e3, "1h": 3600e3, "4h": 14400e3, "1d": 86400e3 }[interval] || 60e3;
     const out = [];
     let p = prices[symbol] || 1;
@@ -139,6 +145,10 @@
       reset: first,
       history: false,
     };
+    if (!state.historySent && !historyPending()) {
+      state.historySent = true;
+      f.history = true; // the history joined the bars: views reload their chart
+    }
     if (first || state.channelIndex % 5 === 0) {
       f.tickers = symbols.map((s, i) => ({
         symbol: s,

@@ -5,12 +5,12 @@ import { instruments } from "./fixtures";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-async function open(page: Page, frameRate = 10) {
+async function open(page: Page, frameRate = 10, historyPendingMs = 0) {
   await page.addInitScript(
     (p) => {
       (window as unknown as { __MOCK_PARAMS__: unknown }).__MOCK_PARAMS__ = p;
     },
-    { instruments: instruments(), frameRate },
+    { instruments: instruments(), frameRate, historyPendingMs },
   );
   await page.addInitScript({ path: join(here, "mock-ipc.js") });
   await page.goto("/");
@@ -108,4 +108,13 @@ test("large orders ask for confirmation first", async ({ page }) => {
   await page.keyboard.press("Escape");
   await expect(page.getByTestId("confirm")).toHaveCount(0);
   expect(await calls(page, "submit_order")).toEqual([]);
+});
+
+test("while a new simulator's history is worked out the chart says so, then draws it", async ({ page }) => {
+  await open(page, 10, 2500);
+  const overlay = page.locator(".chart-box .overlay");
+  await expect(overlay).toHaveText("Working out the market's history…");
+  await expect(overlay).toHaveCount(0, { timeout: 10_000 });
+  // The chart drew its candles (lightweight-charts paints into canvases in the chart box).
+  await expect(page.locator(".chart-box canvas").first()).toBeVisible();
 });

@@ -175,6 +175,11 @@ export type DeskStatus = {
 	lag_ms: number | null,
 	reconnects: number,
 	resyncs: number,
+	/**
+	 *  The chart's history of this market is being worked out in the background (a simulator
+	 *  that has just started or resumed); the chart fills in when it is done.
+	 */
+	history_pending: boolean,
 };
 
 /**  UI preferences kept in the settings file. */

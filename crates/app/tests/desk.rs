@@ -159,11 +159,20 @@ fn the_simulator_streams_a_book_and_trades_and_limit_orders_rest_and_cancel() ->
         st.market_time_ms >= Some(SIM_EPOCH_MS + 86_400_000),
         "{st:?}"
     );
-    wait_for("a day of chart history", 60, || {
+    // While the history is missing the status says it is on its way (the chart shows that
+    // rather than "no candles"); once it says so no longer, the history is there.
+    let has_history = || {
         let now = desk.status().market_time_ms.unwrap_or(0);
-        let ticker = desk.with_bars(|b| b.ticker("PEPEUSDT", now));
-        (ticker.change_window_ms >= 23 * 3_600_000).then_some(())
+        desk.with_bars(|b| b.ticker("PEPEUSDT", now))
+            .change_window_ms
+            >= 23 * 3_600_000
+    };
+    let pending = desk.status().history_pending;
+    assert!(pending || has_history(), "no history and none on its way");
+    wait_for("a day of chart history", 60, || {
+        (!desk.status().history_pending).then_some(())
     });
+    assert!(has_history(), "the history joined the chart");
     assert!(desk.candles("PEPEUSDT", "1h", 30)?.len() >= 20);
     desk.set_speed(20.0)?;
     let mut fb = FrameBuilder::new(ViewSpec {

@@ -183,7 +183,13 @@ export function ChartPanel() {
       </div>
       <div className="chart-box" ref={box}>
         {state === "loading" && <div className="overlay">Loading chart…</div>}
-        {state === "empty" && <div className="overlay">No candles yet: the market has not traded this pair.</div>}
+        {state === "empty" && (
+          <div className="overlay">
+            {status.data?.history_pending
+              ? "Working out the market's history…"
+              : "No candles yet: the market has not traded this pair."}
+          </div>
+        )}
         {state === "error" && <div className="overlay error-text">Cannot load the chart: {error}</div>}
       </div>
     </div>

@@ -122,6 +122,7 @@ pub(crate) fn initial_status(config: &DeskConfig) -> DeskStatus {
         lag_ms: None,
         reconnects: 0,
         resyncs: 0,
+        history_pending: false,
     }
 }
 
@@ -353,6 +354,7 @@ impl Engine {
             lag_ms: is_live.then_some(counters.lag_ms),
             reconnects: counters.reconnects,
             resyncs: counters.resyncs,
+            history_pending: false, // read live by `Desk::status`
         }
     }
 
@@ -1239,7 +1241,17 @@ fn spawn_history(
     instruments: papermemes_core::instrument::Instruments,
     bars_gen: u64,
 ) {
+    /// Clears the "history pending" flag however the job ends.
+    struct Pending(Arc<Shared>);
+    impl Drop for Pending {
+        fn drop(&mut self) {
+            self.0.history_pending.store(false, Ordering::Release);
+        }
+    }
+    shared.history_pending.store(true, Ordering::Release);
+    let pending = Pending(shared.clone());
     let job = move || {
+        let _pending = pending;
         let started = Instant::now();
         let mut bars = MarketBars::new(60_000, true, TRADE_BARS);
         // Only the last few days are kept; older events are skipped quickly.

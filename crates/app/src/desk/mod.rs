@@ -57,6 +57,8 @@ pub(crate) struct Shared {
     epoch: AtomicU32,
     /// Bumped when background chart history joins the bars (views reload their chart).
     history: AtomicU32,
+    /// A background job is working out the chart history.
+    history_pending: std::sync::atomic::AtomicBool,
     /// Bumped each time the bars are replaced (a background job for older bars checks it).
     bars_gen: std::sync::atomic::AtomicU64,
     notices: broadcast::Sender<Notice>,
@@ -132,6 +134,7 @@ impl Desk {
             status: Mutex::new(engine::initial_status(&config)),
             epoch: AtomicU32::new(0),
             history: AtomicU32::new(0),
+            history_pending: std::sync::atomic::AtomicBool::new(false),
             bars_gen: std::sync::atomic::AtomicU64::new(0),
             notices,
             settings: Mutex::new(config.settings.clone()),
@@ -196,7 +199,9 @@ impl Desk {
     }
 
     pub fn status(&self) -> DeskStatus {
-        lock(&self.shared.status).clone()
+        let mut s = lock(&self.shared.status).clone();
+        s.history_pending = self.shared.history_pending.load(Ordering::Acquire);
+        s
     }
 
     pub fn notices(&self) -> broadcast::Receiver<Notice> {

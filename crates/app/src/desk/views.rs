@@ -108,6 +108,9 @@ pub struct DeskStatus {
     pub lag_ms: Option<i64>,
     pub reconnects: u64,
     pub resyncs: u64,
+    /// The chart's history of this market is being worked out in the background (a simulator
+    /// that has just started or resumed); the chart fills in when it is done.
+    pub history_pending: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
