@@ -117,7 +117,9 @@ export function ChartPanel() {
     });
   }, [theme, decimals, inst?.tick_size]);
 
-  // History when the symbol, interval or source changes.
+  // History when the symbol, interval or source changes, and once the desk has worked out the
+  // history of a market that has just started (without waiting for the next frame to say so).
+  const historyPending = status.data?.history_pending ?? false;
   useEffect(() => {
     let cancelled = false;
     setState("loading");
@@ -142,7 +144,7 @@ export function ChartPanel() {
     return () => {
       cancelled = true;
     };
-  }, [symbol, interval, epoch]);
+  }, [symbol, interval, epoch, historyPending]);
 
   // Live updates from frames.
   useEffect(() => {
@@ -185,7 +187,7 @@ export function ChartPanel() {
         {state === "loading" && <div className="overlay">Loading chart…</div>}
         {state === "empty" && (
           <div className="overlay">
-            {status.data?.history_pending
+            {historyPending
               ? "Working out the market's history…"
               : "No candles yet: the market has not traded this pair."}
           </div>
