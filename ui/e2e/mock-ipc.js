@@ -24,6 +24,8 @@
     // A simulator whose chart history is still being worked out (for this many ms after load).
     historyUntil: params.historyPendingMs ? Date.now() + params.historyPendingMs : 0,
     historySent: !params.historyPendingMs,
+    // An account that answers only this many ms after load.
+    portfolioFrom: Date.now() + (params.portfolioDelayMs || 0),
   };
   const historyPending = () => Date.now() < state.historyUntil;
   const prices = {
@@ -217,7 +219,8 @@
     settings: () => ({ theme: "dark", market: "sim", speed: 1, symbol: "DOGEUSDT", interval: "1m", confirm_above: "1000", notify_fills: true }),
     update_settings: (a) => a.settings,
     candles: (a) => candles(a.symbol, a.interval, a.limit),
-    portfolio: () => portfolio(),
+    portfolio: () =>
+      new Promise((resolve) => setTimeout(() => resolve(portfolio()), Math.max(0, state.portfolioFrom - Date.now()))),
     open_orders: () => [...state.orders].reverse(),
     order_history: () => [...state.history].reverse(),
     fills: () => state.fills,

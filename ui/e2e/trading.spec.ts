@@ -5,12 +5,18 @@ import { instruments } from "./fixtures";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-async function open(page: Page, frameRate = 10, historyPendingMs = 0) {
+/** The test double's knobs: a market still working out its history, an account slow to load. */
+interface Slow {
+  historyPendingMs?: number;
+  portfolioDelayMs?: number;
+}
+
+async function open(page: Page, frameRate = 10, slow: Slow = {}) {
   await page.addInitScript(
     (p) => {
       (window as unknown as { __MOCK_PARAMS__: unknown }).__MOCK_PARAMS__ = p;
     },
-    { instruments: instruments(), frameRate, historyPendingMs },
+    { instruments: instruments(), frameRate, ...slow },
   );
   await page.addInitScript({ path: join(here, "mock-ipc.js") });
   await page.goto("/");
@@ -111,10 +117,17 @@ test("large orders ask for confirmation first", async ({ page }) => {
 });
 
 test("while a new simulator's history is worked out the chart says so, then draws it", async ({ page }) => {
-  await open(page, 10, 2500);
+  await open(page, 10, { historyPendingMs: 2500 });
   const overlay = page.locator(".chart-box .overlay");
   await expect(overlay).toHaveText("Working out the market's history…");
   await expect(overlay).toHaveCount(0, { timeout: 10_000 });
   // The chart drew its candles (lightweight-charts paints into canvases in the chart box).
   await expect(page.locator(".chart-box canvas").first()).toBeVisible();
+});
+
+test("the ticket shows no balance until the account has loaded, then the real one", async ({ page }) => {
+  await open(page, 10, { portfolioDelayMs: 2500 });
+  const available = page.getByTestId("available");
+  await expect(available).toHaveText("—");
+  await expect(available).toHaveText("10,000.00 USDT", { timeout: 10_000 });
 });

@@ -149,7 +149,11 @@ export function TicketPanel() {
         <div className="avail muted small">
           Available{" "}
           <span className="mono" data-testid="available">
-            {isBuy ? `${formatMoney(bal.quoteFree)} ${quote}` : `${formatQty(bal.baseFree, inst?.qty_decimals ?? 2)} ${base}`}
+            {!portfolio.data
+              ? "—" // the account is still loading: not a zero balance
+              : isBuy
+                ? `${formatMoney(bal.quoteFree)} ${quote}`
+                : `${formatQty(bal.baseFree, inst?.qty_decimals ?? 2)} ${base}`}
           </span>
         </div>
 
