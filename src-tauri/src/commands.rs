@@ -227,15 +227,21 @@ pub async fn watch_market(
 }
 
 /// The page calls this once its trading screen shows live prices: the time since the process
-/// started is logged (and printed), which is what `bench/desktop` measures as cold start.
+/// started is logged (and printed), which is what `bench/desktop` measures as cold start, and
+/// the desk's background work that waited for the window to open goes ahead.
 #[tauri::command]
 #[specta::specta]
-pub fn ui_ready() -> Result<(), IpcError> {
+pub async fn ui_ready(cell: Cell<'_>) -> Result<(), IpcError> {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let ms = crate::START.get().map_or(0, |t| t.elapsed().as_millis());
         tracing::info!("trading screen interactive {ms} ms after start");
         eprintln!("papermemes: trading screen interactive {ms} ms after start");
     });
-    Ok(())
+    // Background work held back while the window opened may start now.
+    on_desk(&cell, |d| {
+        d.ui_ready();
+        Ok(())
+    })
+    .await
 }

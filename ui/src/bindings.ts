@@ -35,7 +35,8 @@ export const commands = {
 	watchMarket: (view: ViewSpec, channel: Channel<Frame>) => typedError<null, IpcError>(__TAURI_INVOKE("watch_market", { view, channel })),
 	/**
 	 *  The page calls this once its trading screen shows live prices: the time since the process
-	 *  started is logged (and printed), which is what `bench/desktop` measures as cold start.
+	 *  started is logged (and printed), which is what `bench/desktop` measures as cold start, and
+	 *  the desk's background work that waited for the window to open goes ahead.
 	 */
 	uiReady: () => typedError<null, IpcError>(__TAURI_INVOKE("ui_ready")),
 	memeTemplates: (search: string | null, tag: string | null) => typedError<TemplateView[], IpcError>(__TAURI_INVOKE("meme_templates", { search, tag })),

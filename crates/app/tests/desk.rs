@@ -167,8 +167,12 @@ fn the_simulator_streams_a_book_and_trades_and_limit_orders_rest_and_cancel() ->
             .change_window_ms
             >= 23 * 3_600_000
     };
-    let pending = desk.status().history_pending;
-    assert!(pending || has_history(), "no history and none on its way");
+    assert!(desk.status().history_pending, "the history is on its way");
+    // It is held back while the window opens (up to UI_READY_WAIT, 5 s).
+    std::thread::sleep(Duration::from_millis(1_000));
+    assert!(desk.status().history_pending && !has_history(), "held back");
+    // The window has its prices: the history is worked out now.
+    desk.ui_ready();
     wait_for("a day of chart history", 60, || {
         (!desk.status().history_pending).then_some(())
     });

@@ -1252,6 +1252,8 @@ fn spawn_history(
     let pending = Pending(shared.clone());
     let job = move || {
         let _pending = pending;
+        // Not while the window is still opening (it needs the cores more).
+        shared.wait_for_ui();
         let started = Instant::now();
         let mut bars = MarketBars::new(60_000, true, TRADE_BARS);
         // Only the last few days are kept; older events are skipped quickly.
