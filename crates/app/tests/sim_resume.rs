@@ -111,14 +111,7 @@ fn without_a_saved_state_the_session_is_rebuilt_the_slow_way_with_the_same_resul
     let before = serde_json::to_string(&t.exchange().market_state()).expect("json");
     let ledger = t.ledger().clone();
     drop(t);
-    // A database from before saved states (or a damaged one): the state is unusable.
-    ledger
-        .append(papermemes_store::Batch {
-            meta: vec![("desk.sim.session.state".into(), "{not json".into())],
-            ..Default::default()
-        })
-        .wait()?;
-    ledger.close()?;
+    spoil_saved_state(&ledger)?;
     let seen2 = Arc::new(AtomicU64::new(0));
     let t = open(dir.path(), &seen2)?;
     assert!(
@@ -129,6 +122,18 @@ fn without_a_saved_state_the_session_is_rebuilt_the_slow_way_with_the_same_resul
         serde_json::to_string(&t.exchange().market_state()).expect("json"),
         before
     );
+    Ok(())
+}
+
+/// A database from before saved states (or a damaged one): the simulator's state is unusable.
+fn spoil_saved_state(ledger: &Ledger) -> Result<(), AppError> {
+    ledger
+        .append(papermemes_store::Batch {
+            meta: vec![("desk.sim.session.state".into(), "{not json".into())],
+            ..Default::default()
+        })
+        .wait()?;
+    ledger.close()?;
     Ok(())
 }
 
@@ -199,16 +204,36 @@ fn a_preroll_in_one_go_is_the_market_simulated_event_by_event() -> Result<(), Ap
         "restored from the saved state"
     );
     drop(t);
-    ledger
-        .append(papermemes_store::Batch {
-            meta: vec![("desk.sim.session.state".into(), "{not json".into())],
-            ..Default::default()
-        })
-        .wait()?;
-    ledger.close()?;
+    spoil_saved_state(&ledger)?;
     let seen = Arc::new(AtomicU64::new(0));
     let t = open(dir.path(), &seen)?;
     assert!(seen.load(Ordering::Relaxed) > 0, "rebuilt by replaying");
     assert_eq!(market_without_tally(&t), expected, "rebuilt the slow way");
+    Ok(())
+}
+
+/// The one-go pre-roll skips events that could have filled an order: with an order open it is
+/// refused before anything moves.
+#[test]
+fn a_preroll_is_refused_while_an_order_is_open() -> Result<(), AppError> {
+    let dir = tempfile::tempdir().expect("tmp");
+    let seen = Arc::new(AtomicU64::new(0));
+    let mut t = open(dir.path(), &seen)?;
+    let files = bundled_files(&assets(), &["DOGEUSDT".into()], "5m")?;
+    t.start_sim_replay(files, 4, START)?;
+    t.submit(OrderRequest::limit(
+        "DOGEUSDT",
+        Side::Buy,
+        dec!(2000),
+        dec!(0.01),
+    ))?;
+    let before = t.market_time();
+    let e = t
+        .preroll_sim(START + 60 * MIN)
+        .expect_err("an order is open");
+    assert_eq!(e.code(), "replay.sim_started");
+    assert!(e.to_string().contains("orders are open"), "{e}");
+    assert_eq!(t.market_time(), before, "nothing moved");
+    assert_eq!(t.session().map(|s| s.events_applied), Some(0));
     Ok(())
 }

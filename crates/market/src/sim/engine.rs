@@ -218,13 +218,8 @@ impl Simulator {
         }
         sim.last_trade = bid;
         sim.open_bar(bar_open);
-        let snapshot = MarketEvent::BookSnapshot {
-            symbol: sim.symbol.clone(),
-            time_ms: start_ms,
-            last_update_id: sim.update_id,
-            bids: sim.side_levels(true),
-            asks: sim.side_levels(false),
-        };
+        // No step taken yet: the book at `start_ms`.
+        let snapshot = sim.book_snapshot();
         sim.queue.push_back(snapshot);
         Ok(sim)
     }
