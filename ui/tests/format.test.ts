@@ -12,7 +12,8 @@ import {
   formatWindow,
   groupThousands,
   pairName,
-  safeLocale,
+  chartTickMark,
+  chartTime,
 } from "../src/lib/format";
 
 describe("prices", () => {
@@ -88,13 +89,19 @@ describe("the rest", () => {
     expect(pairName("WEIRD")).toBe("WEIRD");
   });
 
-  it("a locale the engine refuses falls back to en-US", () => {
-    const nav = globalThis.navigator;
-    Object.defineProperty(globalThis, "navigator", { value: { language: "C" }, configurable: true });
-    try {
-      expect(safeLocale()).toBe("en-US");
-    } finally {
-      Object.defineProperty(globalThis, "navigator", { value: nav, configurable: true });
-    }
+  it("the chart's time axis reads in UTC, whatever the user's locale", () => {
+    const t = 1796565909; // 2026-12-06 14:05:09 UTC
+    expect(chartTickMark(t, 0)).toBe("2026");
+    expect(chartTickMark(t, 1)).toBe("Dec");
+    expect(chartTickMark(t, 2)).toBe("6");
+    expect(chartTickMark(t, 3)).toBe("14:05");
+    expect(chartTickMark(t, 4)).toBe("14:05:09");
+    expect(chartTime(t)).toBe("6 Dec '26 14:05");
+    // Business days and date strings (the chart's other time forms) are dates at midnight UTC.
+    expect(chartTime({ year: 2024, month: 1, day: 3 })).toBe("3 Jan '24 00:00");
+    expect(chartTickMark("2024-01-03", 1)).toBe("Jan");
+    // Nothing to show rather than "NaN:NaN".
+    expect(chartTime(Number.NaN)).toBe("");
+    expect(chartTickMark("not a date", 3)).toBe("");
   });
 });

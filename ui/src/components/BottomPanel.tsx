@@ -14,7 +14,7 @@ import {
 import { errorMessage } from "../lib/ipc";
 import { useMarket, useUi } from "../lib/store";
 import { formatMoney, formatPct, formatPrice, formatQty, formatSigned, formatTime, pairName, signOf } from "../lib/format";
-import { safeLocale } from "../lib/format";
+import { CHART_FONT, chartTickMark, chartTime } from "../lib/format";
 import { toast } from "./Toasts";
 
 type Tab = "open" | "positions" | "fills" | "history" | "balances" | "equity";
@@ -370,14 +370,15 @@ function EquityCurve() {
     const c = createChart(el, {
       width: el.clientWidth,
       height: el.clientHeight,
-      localization: { locale: safeLocale() },
+      localization: { locale: "en-US", timeFormatter: chartTime },
       layout: {
         background: { type: ColorType.Solid, color: "transparent" },
         textColor: dark ? "#848e9c" : "#707a8a",
+        fontFamily: CHART_FONT,
         attributionLogo: true,
       },
       grid: { vertLines: { visible: false }, horzLines: { color: dark ? "rgba(43,49,57,0.6)" : "#eaecef" } },
-      timeScale: { timeVisible: true, borderVisible: false },
+      timeScale: { timeVisible: true, borderVisible: false, tickMarkFormatter: chartTickMark },
       rightPriceScale: { borderVisible: false },
     });
     const s = c.addSeries(AreaSeries, {

@@ -14,7 +14,7 @@ import { useInstrument } from "../lib/hooks";
 import { useStatus } from "../lib/queries";
 import { useMarket, useUi } from "../lib/store";
 import { formatCompact, formatPct, formatPrice, pairName } from "../lib/format";
-import { safeLocale } from "../lib/format";
+import { CHART_FONT, chartTickMark, chartTime } from "../lib/format";
 
 const UP = "#0ecb81";
 const DOWN = "#f6465d";
@@ -67,10 +67,16 @@ export function ChartPanel() {
     const c = createChart(el, {
       width: el.clientWidth,
       height: el.clientHeight,
-      localization: { locale: safeLocale() },
-      layout: { background: { type: ColorType.Solid, color: "transparent" }, fontSize: 11, attributionLogo: true },
+      // Time labels in UTC, written out without Intl (lib/format.ts, `chartTickMark`).
+      localization: { locale: "en-US", timeFormatter: chartTime },
+      layout: {
+        background: { type: ColorType.Solid, color: "transparent" },
+        fontSize: 11,
+        fontFamily: CHART_FONT,
+        attributionLogo: true,
+      },
       rightPriceScale: { borderVisible: false },
-      timeScale: { borderVisible: false, timeVisible: true, secondsVisible: false },
+      timeScale: { borderVisible: false, timeVisible: true, secondsVisible: false, tickMarkFormatter: chartTickMark },
       crosshair: { mode: 1 },
     });
     candles.current = c.addSeries(CandlestickSeries, {
@@ -110,7 +116,7 @@ export function ChartPanel() {
         vertLines: { color: dark ? "rgba(43,49,57,0.6)" : "rgba(234,236,239,0.9)" },
         horzLines: { color: dark ? "rgba(43,49,57,0.6)" : "rgba(234,236,239,0.9)" },
       },
-      localization: { locale: safeLocale(), priceFormatter: (p: number) => formatPrice(p.toFixed(decimals), decimals) },
+      localization: { locale: "en-US", timeFormatter: chartTime, priceFormatter: (p: number) => formatPrice(p.toFixed(decimals), decimals) },
     });
     candles.current?.applyOptions({
       priceFormat: { type: "price", precision: Math.min(decimals, 10), minMove: Number(inst?.tick_size ?? "0.00000001") },

@@ -161,15 +161,61 @@ export function baseOf(symbol: string, quote = "USDT"): string {
 
 export { toStr };
 
-/** The user's locale if the engine accepts it, else en-US (LANG=C gives WebKit the tag "C"). */
-export function safeLocale(): string {
-  const tag = typeof navigator !== "undefined" ? navigator.language : "en-US";
-  try {
-    new Intl.DateTimeFormat(tag);
-    return tag;
-  } catch {
-    return "en-US";
+/**
+ * The charts' labels in the page's own font (bundled, already loaded for the rest of the UI)
+ * instead of lightweight-charts' list of system fonts (-apple-system, Trebuchet MS, Roboto,
+ * Ubuntu…), which WebKit looks up one by one and most Linux desktops lack.
+ */
+export const CHART_FONT = "Inter, sans-serif";
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** A chart's time (seconds since the epoch, a "yyyy-mm-dd" string or a business day) as a UTC date. */
+function chartDate(time: unknown): Date | null {
+  if (typeof time === "number") return Number.isFinite(time) ? new Date(time * 1000) : null;
+  if (typeof time === "string") {
+    const ms = Date.parse(`${time}T00:00:00Z`);
+    return Number.isFinite(ms) ? new Date(ms) : null;
   }
+  if (time && typeof time === "object" && "year" in time && "month" in time && "day" in time) {
+    const { year, month, day } = time as { year: number; month: number; day: number };
+    return new Date(Date.UTC(year, month - 1, day));
+  }
+  return null;
+}
+
+/**
+ * Labels for the chart's time axis, in UTC like every other time in the app (replays run in
+ * exchange time): "2026", "Dec", "6", "14:05", "14:05:09" for lightweight-charts' tick mark types
+ * 0-4 (year, month, day of month, time, time with seconds).
+ *
+ * The chart's own labels call `toLocaleString` with options for every tick it draws, and
+ * `navigator.language` may be a tag the engine rejects ("C"); written out here, they need no
+ * `Intl` at all, which spares the page ICU's date data (docs/desktop-memory.md).
+ */
+export function chartTickMark(time: unknown, tickMarkType: number): string {
+  const d = chartDate(time);
+  if (!d) return "";
+  switch (tickMarkType) {
+    case 0:
+      return String(d.getUTCFullYear());
+    case 1:
+      return MONTHS[d.getUTCMonth()] ?? "";
+    case 2:
+      return String(d.getUTCDate());
+    case 4:
+      return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+    default:
+      return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
+  }
+}
+
+/** The chart's crosshair label: "6 Dec '26 14:05" (UTC). */
+export function chartTime(time: unknown): string {
+  const d = chartDate(time);
+  if (!d) return "";
+  const date = `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()] ?? ""} '${pad(d.getUTCFullYear() % 100)}`;
+  return `${date} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
 }
 
 /** A size in a narrow column: grouped below a million, compact (12.35M, 8.99B) above. */
