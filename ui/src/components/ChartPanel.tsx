@@ -116,7 +116,7 @@ export function ChartPanel() {
         vertLines: { color: dark ? "rgba(43,49,57,0.6)" : "rgba(234,236,239,0.9)" },
         horzLines: { color: dark ? "rgba(43,49,57,0.6)" : "rgba(234,236,239,0.9)" },
       },
-      localization: { locale: "en-US", timeFormatter: chartTime, priceFormatter: (p: number) => formatPrice(p.toFixed(decimals), decimals) },
+      localization: { priceFormatter: (p: number) => formatPrice(p.toFixed(decimals), decimals) },
     });
     candles.current?.applyOptions({
       priceFormat: { type: "price", precision: Math.min(decimals, 10), minMove: Number(inst?.tick_size ?? "0.00000001") },
