@@ -16,7 +16,7 @@ mod engine;
 mod rng;
 
 pub use calibrate::{Calibration, Jumps, StochasticVol, VolumeStats, JUMP_THRESHOLD_SIGMA};
-pub use engine::{SimConfig, Simulator, CANDLE_MS};
+pub use engine::{SimConfig, Simulator, Skip, CANDLE_MS};
 
 use thiserror::Error;
 
@@ -143,16 +143,7 @@ fn skip_until(
     until_ms: papermemes_core::TimeMs,
 ) -> Skipped {
     use papermemes_core::event::MarketEvent;
-    let mut n = 0;
-    let mut last: [Option<MarketEvent>; 2] = [None, None];
-    let mut see = |e: MarketEvent| {
-        n += 1;
-        match e {
-            MarketEvent::Candle { .. } => last[0] = Some(e),
-            MarketEvent::Trade { .. } => last[1] = Some(e),
-            _ => {}
-        }
-    };
+    let (mut n, mut last): (u64, [Option<MarketEvent>; 2]) = (0, [None, None]);
     match peeked.take() {
         // Already generated past the target: nothing to skip, and its book as of the target
         // is not known any more.
@@ -160,11 +151,25 @@ fn skip_until(
             *peeked = Some(e);
             return (0, [None, None], None);
         }
-        Some(e) => see(e),
+        Some(e) => {
+            n = 1;
+            match e {
+                MarketEvent::Candle { .. } => last[0] = Some(e),
+                MarketEvent::Trade { .. } => last[1] = Some(e),
+                _ => {}
+            }
+        }
         None => {}
     }
-    let book = sim.run_until(until_ms, see);
-    (n, last, Some(book))
+    let skip = sim.skip_until(until_ms);
+    n += skip.events;
+    if skip.last_candle.is_some() {
+        last[0] = skip.last_candle;
+    }
+    if skip.last_trade.is_some() {
+        last[1] = skip.last_trade;
+    }
+    (n, last, Some(skip.book))
 }
 
 impl Iterator for SimMarket {

@@ -298,7 +298,7 @@ fn run_until_gives_the_book_as_of_the_target_even_past_a_candle_close() {
     for e in a.events_until(until) {
         apply_book(&mut books, &e);
     }
-    let mut b = Simulator::with_config(&inst, cal, 5, start, config).expect("sim");
+    let mut b = Simulator::with_config(&inst, cal.clone(), 5, start, config.clone()).expect("sim");
     let mut seen = BTreeMap::new();
     let book = b.run_until(until, |e| apply_book(&mut seen, &e));
     assert_eq!(seen, books, "the events handed out are the same");
@@ -308,11 +308,39 @@ fn run_until_gives_the_book_as_of_the_target_even_past_a_candle_close() {
         from_snapshot, books,
         "the returned book is the book as of the target"
     );
+    // Skipping without making the events lands in the same place.
+    let mut c = Simulator::with_config(&inst, cal.clone(), 5, start, config.clone()).expect("sim");
+    let skip = c.skip_until(until);
+    let mut from_skip = BTreeMap::new();
+    apply_book(&mut from_skip, &skip.book);
     assert_eq!(
-        a.next_event(),
-        b.next_event(),
-        "and the simulator goes on the same"
+        from_skip, books,
+        "the skipped-to book is the book as of the target"
     );
+    let mut d = Simulator::with_config(&inst, cal, 5, start, config).expect("sim");
+    let taken = d.events_until(until);
+    assert_eq!(skip.events, taken.len() as u64, "events skipped");
+    let last = |candle: bool| {
+        taken
+            .iter()
+            .rev()
+            .find(|e| {
+                if candle {
+                    matches!(e, MarketEvent::Candle { .. })
+                } else {
+                    matches!(e, MarketEvent::Trade { .. })
+                }
+            })
+            .cloned()
+    };
+    assert!(skip.last_candle.is_some() && skip.last_trade.is_some());
+    assert_eq!(skip.last_candle, last(true), "last candle");
+    assert_eq!(skip.last_trade, last(false), "last trade");
+    for _ in 0..2_000 {
+        let e = a.next_event();
+        assert_eq!(b.next_event(), e, "and the simulator goes on the same");
+        assert_eq!(c.next_event(), e, "also after skipping");
+    }
 }
 
 /// Replays the stream into a book and checks every invariant after every event.

@@ -55,6 +55,35 @@ struct Bar {
     mean_trade_lots: f64,
 }
 
+/// A trade at the touch, before it is made an event.
+#[derive(Debug, Clone, Copy)]
+struct Print {
+    time_ms: TimeMs,
+    price_ticks: i64,
+    lots: i64,
+    buy: bool,
+}
+
+/// What quiet steps went past (see [`Simulator::skip_until`]).
+#[derive(Debug, Default)]
+struct Skipped {
+    events: u64,
+    last_bar: Option<Bar>,
+    last_print: Option<Print>,
+}
+
+/// What [`Simulator::skip_until`] went past and where it left the pair.
+#[derive(Debug, Clone)]
+pub struct Skip {
+    /// Events skipped: what [`Simulator::next_event`] would have handed out up to the target.
+    pub events: u64,
+    /// The last candle closed and the last trade at or before the target (those there were).
+    pub last_candle: Option<MarketEvent>,
+    pub last_trade: Option<MarketEvent>,
+    /// The order book as of the target, as a snapshot event.
+    pub book: MarketEvent,
+}
+
 /// A deterministic synthetic market for one pair. See the module docs.
 ///
 /// Serde: its whole state (random generator included) round-trips exactly, so a simulator
@@ -263,6 +292,55 @@ impl Simulator {
         }
     }
 
+    /// Go past every event up to and including `until_ms` without making them, and say what
+    /// was skipped: the same count, last candle, last trade and book as taking them one by one
+    /// ([`Simulator::run_until`]) would give, and the simulator goes on with the very same
+    /// events. Steps whose events all fall at or before the target are taken quietly (their
+    /// state moves and their random draws are taken, but no event, price or size is built);
+    /// the last few, around the target, the usual way.
+    pub fn skip_until(&mut self, until_ms: TimeMs) -> Skip {
+        fn see(events: &mut u64, last: &mut [Option<MarketEvent>; 2], e: MarketEvent) {
+            *events += 1;
+            match e {
+                MarketEvent::Candle { .. } => last[0] = Some(e),
+                MarketEvent::Trade { .. } => last[1] = Some(e),
+                _ => {}
+            }
+        }
+        let mut events = 0;
+        let mut last: [Option<MarketEvent>; 2] = [None, None];
+        // What is already made (the first snapshot, a step's events not yet handed out).
+        while self.queue.front().is_some_and(|e| e.time_ms() <= until_ms) {
+            if let Some(e) = self.queue.pop_front() {
+                see(&mut events, &mut last, e);
+            }
+        }
+        if self.queue.is_empty() {
+            // A step's events carry its time (a candle closes at or before the step that
+            // closes it), so every step up to the target is skipped whole.
+            let mut quiet = Skipped::default();
+            while self.t_ms + self.cfg.step_ms <= until_ms {
+                self.advance(Some(&mut quiet));
+            }
+            events += quiet.events;
+            if let Some(b) = &quiet.last_bar {
+                last[0] = Some(self.candle_event(b));
+            }
+            if let Some(p) = &quiet.last_print {
+                last[1] = Some(self.trade_event(p));
+            }
+        }
+        // The rest (a candle due by the target can need a step past it) the usual way.
+        let book = self.run_until(until_ms, |e| see(&mut events, &mut last, e));
+        let [last_candle, last_trade] = last;
+        Skip {
+            events,
+            last_candle,
+            last_trade,
+            book,
+        }
+    }
+
     pub fn symbol(&self) -> &str {
         &self.symbol
     }
@@ -393,30 +471,58 @@ impl Simulator {
         };
     }
 
-    fn close_bar(&mut self) {
-        let b = &self.bar;
-        let candle = Candle {
-            open_time_ms: b.open_ms,
-            interval_ms: CANDLE_MS,
-            open: self.price(b.open),
-            high: self.price(b.high),
-            low: self.price(b.low),
-            close: self.price(b.close),
-            volume: self.qty(b.volume_lots),
-        };
-        self.queue.push_back(MarketEvent::Candle {
+    fn candle_event(&self, b: &Bar) -> MarketEvent {
+        MarketEvent::Candle {
             symbol: self.symbol.clone(),
-            candle,
-        });
+            candle: Candle {
+                open_time_ms: b.open_ms,
+                interval_ms: CANDLE_MS,
+                open: self.price(b.open),
+                high: self.price(b.high),
+                low: self.price(b.low),
+                close: self.price(b.close),
+                volume: self.qty(b.volume_lots),
+            },
+        }
+    }
+
+    fn trade_event(&self, p: &Print) -> MarketEvent {
+        MarketEvent::Trade {
+            symbol: self.symbol.clone(),
+            time_ms: p.time_ms,
+            price: self.price(p.price_ticks),
+            quantity: self.qty(p.lots),
+            buyer_is_maker: !p.buy,
+        }
+    }
+
+    fn close_bar(&mut self, quiet: Option<&mut Skipped>) {
+        match quiet {
+            Some(q) => {
+                q.events += 1;
+                q.last_bar = Some(self.bar.clone());
+            }
+            None => {
+                let e = self.candle_event(&self.bar);
+                self.queue.push_back(e);
+            }
+        }
     }
 
     /// Advance one step: close a finished candle, move the price, shift and churn the book,
     /// trade at the touch.
     fn step(&mut self) {
+        self.advance(None);
+    }
+
+    /// One step. With `quiet`, the step's events are only counted there (and its last candle
+    /// and trade kept) instead of being made: the state moves, and the random draws are taken,
+    /// exactly as when they are made.
+    fn advance(&mut self, mut quiet: Option<&mut Skipped>) {
         let t = self.t_ms + self.cfg.step_ms;
         self.t_ms = t;
         while t >= self.bar.open_ms + CANDLE_MS {
-            self.close_bar();
+            self.close_bar(quiet.as_deref_mut());
             let next = self.bar.open_ms + CANDLE_MS;
             self.open_bar(next);
         }
@@ -445,28 +551,42 @@ impl Simulator {
 
         // Book: shift to the new touch, then churn a few levels.
         let (bid, ask) = self.touch_for_price();
+        let emit = quiet.is_none();
         let mut dbids: Vec<Level> = Vec::new();
         let mut dasks: Vec<Level> = Vec::new();
+        let mut changed = 0;
         if bid != self.bid {
-            self.shift_side(true, bid, &mut dbids);
+            changed += self.shift_side(true, bid, emit.then_some(&mut dbids));
         }
         if ask != self.ask {
-            self.shift_side(false, ask, &mut dasks);
+            changed += self.shift_side(false, ask, emit.then_some(&mut dasks));
         }
         let levels = self.cfg.depth_levels;
         for _ in 0..REFRESH_PER_STEP {
             let on_bid = self.rng.bernoulli(0.5);
             let i = ((self.rng.uniform() * levels as f64) as usize).min(levels - 1);
             let q = self.level_size(i);
+            changed += 1;
             if on_bid {
                 self.bids[i] = q;
-                set_level(&mut dbids, self.price(self.bid - i as i64), self.qty(q));
+                if emit {
+                    set_level(&mut dbids, self.price(self.bid - i as i64), self.qty(q));
+                }
             } else {
                 self.asks[i] = q;
-                set_level(&mut dasks, self.price(self.ask + i as i64), self.qty(q));
+                if emit {
+                    set_level(&mut dasks, self.price(self.ask + i as i64), self.qty(q));
+                }
             }
         }
-        self.push_delta(t, dbids, dasks);
+        match quiet.as_deref_mut() {
+            Some(q) if changed > 0 => {
+                self.update_id += 1;
+                q.events += 1;
+            }
+            Some(_) => {}
+            None => self.push_delta(t, dbids, dasks),
+        }
 
         // Trades at the touch; the aggressor leans with the move.
         let n_trades = self
@@ -499,21 +619,35 @@ impl Simulator {
             b.close = price_ticks;
             b.volume_lots = b.volume_lots.saturating_add(lots);
             self.last_trade = price_ticks;
-            self.queue.push_back(MarketEvent::Trade {
-                symbol: self.symbol.clone(),
+            let print = Print {
                 time_ms: t,
-                price: self.price(price_ticks),
-                quantity: self.qty(lots),
-                buyer_is_maker: !buy,
-            });
-            // The touch after the trade, as its own diff.
-            let level = vec![(self.price(price_ticks), self.qty(left))];
+                price_ticks,
+                lots,
+                buy,
+            };
             if buy {
                 self.asks[0] = left;
-                self.push_delta(t, Vec::new(), level);
             } else {
                 self.bids[0] = left;
-                self.push_delta(t, level, Vec::new());
+            }
+            match quiet.as_deref_mut() {
+                Some(q) => {
+                    // The trade, and the touch after it as its own diff.
+                    self.update_id += 1;
+                    q.events += 2;
+                    q.last_print = Some(print);
+                }
+                None => {
+                    let e = self.trade_event(&print);
+                    self.queue.push_back(e);
+                    // The touch after the trade, as its own diff.
+                    let level = vec![(self.price(price_ticks), self.qty(left))];
+                    if buy {
+                        self.push_delta(t, Vec::new(), level);
+                    } else {
+                        self.push_delta(t, level, Vec::new());
+                    }
+                }
             }
         }
     }
@@ -533,8 +667,15 @@ impl Simulator {
     }
 
     /// Move one side's touch to `new_touch`, keeping sizes of prices that stay in range,
-    /// drawing sizes for new prices and removing prices that fall out of range.
-    fn shift_side(&mut self, bids: bool, new_touch: i64, out: &mut Vec<Level>) {
+    /// drawing sizes for new prices and removing prices that fall out of range. The levels that
+    /// change go to `out` (when given); returns how many changed.
+    fn shift_side(
+        &mut self,
+        bids: bool,
+        new_touch: i64,
+        mut out: Option<&mut Vec<Level>>,
+    ) -> usize {
+        let mut changed = 0;
         let n = self.cfg.depth_levels;
         let dir: i64 = if bids { -1 } else { 1 };
         let old_touch = if bids { self.bid } else { self.ask };
@@ -553,14 +694,20 @@ impl Simulator {
             } else {
                 let q = self.level_size(i);
                 new.push(q);
-                out.push((self.price(price), self.qty(q)));
+                changed += 1;
+                if let Some(out) = out.as_deref_mut() {
+                    out.push((self.price(price), self.qty(q)));
+                }
             }
         }
         for (j, _) in old.iter().enumerate() {
             let price = old_touch + dir * j as i64;
             let i = (price - new_touch) * dir;
             if !(i >= 0 && (i as usize) < n) && price > 0 {
-                out.push((self.price(price), Decimal::ZERO));
+                changed += 1;
+                if let Some(out) = out.as_deref_mut() {
+                    out.push((self.price(price), Decimal::ZERO));
+                }
             }
         }
         if bids {
@@ -570,6 +717,7 @@ impl Simulator {
             self.asks = new;
             self.ask = new_touch;
         }
+        changed
     }
 }
 
