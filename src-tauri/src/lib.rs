@@ -165,6 +165,23 @@ fn start_desk(app: &tauri::AppHandle) -> Result<Arc<Desk>, IpcError> {
     Ok(desk)
 }
 
+/// Why there is no desktop session to open the window on, if there is none (Linux: neither an
+/// X11 nor a Wayland display, nor a GDK backend the user chose). The headless CLI needs none.
+fn no_display(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Option<String> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let set = |v: &str| var(v).is_some_and(|s| !s.is_empty());
+    if set("DISPLAY") || set("WAYLAND_DISPLAY") || set("GDK_BACKEND") {
+        return None;
+    }
+    Some(
+        "no graphical session (neither DISPLAY nor WAYLAND_DISPLAY is set). Start it from a \
+         desktop session, or use the headless CLI, `papermemes`."
+            .into(),
+    )
+}
+
 /// WebKitGTK composites the page through OpenGL. Without a GPU (a VM, a remote desktop, Xvfb)
 /// that GL is software (llvmpipe), and compositing alone then costs most of a core for a page
 /// that updates every frame: measured here, the web process took 174% of one core with the
@@ -252,6 +269,11 @@ fn tune_malloc() {}
 
 pub fn run() {
     let _ = START.set(std::time::Instant::now());
+    if let Some(why) = no_display(|v| std::env::var_os(v)) {
+        // GTK would fail to start and the windowing layer panics with a backtrace instead.
+        eprintln!("PaperMemes cannot open its window: {why}");
+        std::process::exit(2);
+    }
     tune_malloc();
     choose_compositing();
     choose_js_engine();
@@ -316,5 +338,36 @@ pub fn run() {
 pub(crate) fn emit_notice(app: &tauri::AppHandle, n: papermemes_app::desk::views::Notice) {
     if let Err(e) = bridge::NoticeEvent(n).emit(app) {
         tracing::debug!("notice not delivered: {e}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::no_display;
+    use std::ffi::OsString;
+
+    fn env<'a>(vars: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<OsString> + 'a {
+        move |v| {
+            vars.iter()
+                .find(|(k, _)| *k == v)
+                .map(|(_, x)| OsString::from(x))
+        }
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn without_a_display_the_app_says_so_instead_of_panicking() {
+        let why = no_display(env(&[])).expect("no display");
+        assert!(
+            why.contains("DISPLAY") && why.contains("papermemes"),
+            "{why}"
+        );
+        assert!(
+            no_display(env(&[("DISPLAY", "")])).is_some(),
+            "empty is unset"
+        );
+        assert!(no_display(env(&[("DISPLAY", ":0")])).is_none());
+        assert!(no_display(env(&[("WAYLAND_DISPLAY", "wayland-0")])).is_none());
+        assert!(no_display(env(&[("GDK_BACKEND", "broadway")])).is_none());
     }
 }

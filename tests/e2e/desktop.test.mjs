@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { spawn } from "node:child_process";
 import { startDriver, Session } from "./webdriver.mjs";
 
 const root = resolve(import.meta.dirname, "../..");
@@ -302,4 +303,19 @@ test("text boxes move with the mouse, memes go to the clipboard, and a closed tr
   } finally {
     await s.end();
   }
+});
+
+test("started without a graphical session, the app says why and exits, touching nothing", async () => {
+  const env = { ...process.env, PAPERMEMES_DATA_DIR: join(dataDir, "never-made") };
+  delete env.DISPLAY;
+  delete env.WAYLAND_DISPLAY;
+  delete env.GDK_BACKEND;
+  const child = spawn(app, [], { env, stdio: ["ignore", "ignore", "pipe"] });
+  let err = "";
+  child.stderr.on("data", (d) => (err += d));
+  const code = await new Promise((r) => child.on("exit", (c) => r(c)));
+  assert.equal(code, 2, `exit code (stderr: ${err})`);
+  assert.match(err, /cannot open its window: no graphical session/);
+  assert.doesNotMatch(err, /panicked/);
+  assert.ok(!existsSync(join(dataDir, "never-made")), "no data folder was made");
 });
