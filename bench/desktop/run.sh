@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Desktop app start-up, memory and CPU, side by side with an empty Tauri 2 app built the same way,
-# plus the UI's frame time at 100 book updates a second (Playwright in Chromium).
+# plus the UI's frame time at 100 book updates a second and its live heap under a 10x stream
+# (Playwright in Chromium).
 # Usage: bench/desktop/run.sh [--replay-mins N]   (needs Xvfb, the release app: ./x run builds it)
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -21,3 +22,5 @@ xvfb-run -a -s "-screen 0 1600x1000x24" python3 "$HERE/measure.py" --app "$APP" 
   --out "$OUT/desktop.json" "$@"
 echo "== UI frame time at 100 book updates/s (Chromium)" >&2
 (cd "$ROOT/ui" && npm run --silent build >/dev/null && FRAME_BENCH=1 npx playwright test e2e/frame-time.bench.ts --reporter=list)
+echo "== the UI's live heap and DOM under a 10x stream, 6 minutes (Chromium)" >&2
+(cd "$ROOT/ui" && MEMORY_BENCH=1 npx playwright test e2e/memory.bench.ts --reporter=list)

@@ -126,6 +126,22 @@
     return { symbol, bids, asks, last_update_id: state.channelIndex };
   }
 
+  // The bar the market is in now, for the view's interval: its close follows a slow wave, so a
+  // chart fed with it draws a new bar each interval and moves the last one every frame.
+  function liveCandle(symbol, interval) {
+    const step = { "1m": 60e3, "5m": 300e3, "15m": 900e3, "1h": 3600e3, "4h": 14400e3, "1d": 86400e3 }[interval] || 60e3;
+    const p = prices[symbol] || 1;
+    const c = p * (1 + Math.sin(state.t / 97e3) * 0.003);
+    return {
+      time_ms: Math.floor(state.t / step) * step,
+      open: fmt(p, symbol),
+      high: fmt(Math.max(p, c) * 1.001, symbol),
+      low: fmt(Math.min(p, c) * 0.999, symbol),
+      close: fmt(c, symbol),
+      volume: String(1000000 + (state.channelIndex % 1000) * 1000),
+    };
+  }
+
   function frame(first) {
     const v = state.view;
     if (!v) return null;
@@ -143,7 +159,7 @@
           buy: state.channelIndex % 2 === 0,
         },
       ],
-      candles: [],
+      candles: params.liveCandles ? [liveCandle(v.symbol, v.interval)] : [],
       reset: first,
       history: false,
     };
