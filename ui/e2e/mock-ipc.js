@@ -91,9 +91,11 @@
     };
   }
 
+  const INTERVAL_MS = { "1m": 60e3, "5m": 300e3, "15m": 900e3, "1h": 3600e3, "4h": 14400e3, "1d": 86400e3 };
+
   function candles(symbol, interval, limit) {
     if (historyPending()) return [];
-    const step = { "1m": 60e3, "5m": 300e3, "15m": 900e3, "1h": 3600e3, "4h": 14400e3, "1d": 86400e3 }[interval] || 60e3;
+    const step = INTERVAL_MS[interval] || 60e3;
     const out = [];
     let p = prices[symbol] || 1;
     const end = Math.floor(state.t / step) * step;
@@ -129,7 +131,7 @@
   // The bar the market is in now, for the view's interval: its close follows a slow wave, so a
   // chart fed with it draws a new bar each interval and moves the last one every frame.
   function liveCandle(symbol, interval) {
-    const step = { "1m": 60e3, "5m": 300e3, "15m": 900e3, "1h": 3600e3, "4h": 14400e3, "1d": 86400e3 }[interval] || 60e3;
+    const step = INTERVAL_MS[interval] || 60e3;
     const p = prices[symbol] || 1;
     const c = p * (1 + Math.sin(state.t / 97e3) * 0.003);
     return {

@@ -151,14 +151,7 @@ fn skip_until(
             *peeked = Some(e);
             return (0, [None, None], None);
         }
-        Some(e) => {
-            n = 1;
-            match e {
-                MarketEvent::Candle { .. } => last[0] = Some(e),
-                MarketEvent::Trade { .. } => last[1] = Some(e),
-                _ => {}
-            }
-        }
+        Some(e) => engine::keep_last(&mut n, &mut last, e),
         None => {}
     }
     let skip = sim.skip_until(until_ms);

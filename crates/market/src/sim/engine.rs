@@ -66,7 +66,7 @@ struct Print {
 
 /// What quiet steps went past (see [`Simulator::skip_until`]).
 #[derive(Debug, Default)]
-struct Skipped {
+struct QuietTally {
     events: u64,
     last_bar: Option<Bar>,
     last_print: Option<Print>,
@@ -299,26 +299,18 @@ impl Simulator {
     /// state moves and their random draws are taken, but no event, price or size is built);
     /// the last few, around the target, the usual way.
     pub fn skip_until(&mut self, until_ms: TimeMs) -> Skip {
-        fn see(events: &mut u64, last: &mut [Option<MarketEvent>; 2], e: MarketEvent) {
-            *events += 1;
-            match e {
-                MarketEvent::Candle { .. } => last[0] = Some(e),
-                MarketEvent::Trade { .. } => last[1] = Some(e),
-                _ => {}
-            }
-        }
         let mut events = 0;
         let mut last: [Option<MarketEvent>; 2] = [None, None];
         // What is already made (the first snapshot, a step's events not yet handed out).
         while self.queue.front().is_some_and(|e| e.time_ms() <= until_ms) {
             if let Some(e) = self.queue.pop_front() {
-                see(&mut events, &mut last, e);
+                keep_last(&mut events, &mut last, e);
             }
         }
         if self.queue.is_empty() {
             // A step's events carry its time (a candle closes at or before the step that
             // closes it), so every step up to the target is skipped whole.
-            let mut quiet = Skipped::default();
+            let mut quiet = QuietTally::default();
             while self.t_ms + self.cfg.step_ms <= until_ms {
                 self.advance(Some(&mut quiet));
             }
@@ -331,7 +323,7 @@ impl Simulator {
             }
         }
         // The rest (a candle due by the target can need a step past it) the usual way.
-        let book = self.run_until(until_ms, |e| see(&mut events, &mut last, e));
+        let book = self.run_until(until_ms, |e| keep_last(&mut events, &mut last, e));
         let [last_candle, last_trade] = last;
         Skip {
             events,
@@ -496,7 +488,7 @@ impl Simulator {
         }
     }
 
-    fn close_bar(&mut self, quiet: Option<&mut Skipped>) {
+    fn close_bar(&mut self, quiet: Option<&mut QuietTally>) {
         match quiet {
             Some(q) => {
                 q.events += 1;
@@ -518,7 +510,7 @@ impl Simulator {
     /// One step. With `quiet`, the step's events are only counted there (and its last candle
     /// and trade kept) instead of being made: the state moves, and the random draws are taken,
     /// exactly as when they are made.
-    fn advance(&mut self, mut quiet: Option<&mut Skipped>) {
+    fn advance(&mut self, mut quiet: Option<&mut QuietTally>) {
         let t = self.t_ms + self.cfg.step_ms;
         self.t_ms = t;
         while t >= self.bar.open_ms + CANDLE_MS {
@@ -727,6 +719,16 @@ impl Iterator for Simulator {
     /// Never `None`: the market runs forever.
     fn next(&mut self) -> Option<MarketEvent> {
         Some(self.next_event())
+    }
+}
+
+/// Count a skipped event, and keep it if it is a candle (`last[0]`) or a trade (`last[1]`).
+pub(crate) fn keep_last(events: &mut u64, last: &mut [Option<MarketEvent>; 2], e: MarketEvent) {
+    *events += 1;
+    match e {
+        MarketEvent::Candle { .. } => last[0] = Some(e),
+        MarketEvent::Trade { .. } => last[1] = Some(e),
+        _ => {}
     }
 }
 
