@@ -5,6 +5,7 @@ import {
   formatMoney,
   formatPct,
   formatPrice,
+  priceCacheSize,
   formatQty,
   formatSigned,
   formatSize,
@@ -32,6 +33,19 @@ describe("prices", () => {
     expect(formatPrice("63119.2849", 2)).toBe("63,119.28");
     expect(formatPrice("63119.285", 2)).toBe("63,119.29");
     expect(formatPrice("-0.125", 2)).toBe("-0.13");
+  });
+
+  it("remember a bounded number of prices while the market drifts, and stay right", () => {
+    // A market drifting through 50,000 prices: the memo must not keep them all.
+    let peak = 0;
+    for (let i = 0; i < 50_000; i++) {
+      formatPrice((0.00001 + i * 1e-8).toFixed(8), 8);
+      peak = Math.max(peak, priceCacheSize());
+    }
+    expect(peak).toBeLessThanOrEqual(2_000);
+    expect(formatPrice("0.00001234", 8)).toBe("0.0₄1234");
+    expect(formatPrice("0.00001234", 8)).toBe("0.0₄1234");
+    expect(formatPrice("63119.285", 2)).toBe("63,119.29");
   });
 
   it("show a dash for nothing and leave garbage as it is", () => {

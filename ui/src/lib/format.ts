@@ -36,23 +36,32 @@ export function fixed(value: string, decimals: number): string {
   return (neg && /[1-9]/.test(digits) ? "-" : "") + digits;
 }
 
+const PRICE_CACHE_MAX = 2_000;
+const priceCache = new Map<string, string>();
+
+/** How many formatted prices are remembered (for tests: the cache must stay bounded). */
+export function priceCacheSize(): number {
+  return priceCache.size;
+}
+
 /**
  * A price with the instrument's decimals. When it has 4 or more zeros right after the decimal
  * point, they are compressed: 0.00001234 → "0.0₄1234" (zero, point, zero, then how many zeros).
  */
 export function formatPrice(value: string | null | undefined, decimals: number): string {
   if (value === null || value === undefined || value === "") return "—";
-  // The book and tape show the same prices over and over: remember recent results.
+  // The book and tape show the same prices over and over: remember recent results. At most
+  // 2,000: the screen shows ~120 prices at a time, and as the market drifts every new price is a
+  // new entry, so a bigger cache is mostly prices long gone (20,000 grew the page's memory by
+  // ~4 MiB over 6 minutes at 10×; docs/desktop-memory.md).
   const key = `${decimals}|${value}`;
   const hit = priceCache.get(key);
   if (hit !== undefined) return hit;
   const out = formatPriceUncached(value, decimals);
-  if (priceCache.size > 20_000) priceCache.clear();
+  if (priceCache.size >= PRICE_CACHE_MAX) priceCache.clear();
   priceCache.set(key, out);
   return out;
 }
-
-const priceCache = new Map<string, string>();
 
 function formatPriceUncached(value: string, decimals: number): string {
   const s = fixed(value, decimals);
