@@ -36,6 +36,10 @@ export function fixed(value: string, decimals: number): string {
   return (neg && /[1-9]/.test(digits) ? "-" : "") + digits;
 }
 
+// The book and tape show the same prices over and over, so formatted prices are remembered; at
+// most this many. The screen shows ~120 prices at a time, and as the market drifts every new price
+// is a new entry, so a bigger memo is mostly prices long gone (20,000 grew the page's memory by
+// ~4 MiB over 6 minutes at 10×; docs/desktop-memory.md).
 const PRICE_CACHE_MAX = 2_000;
 const priceCache = new Map<string, string>();
 
@@ -50,10 +54,6 @@ export function priceCacheSize(): number {
  */
 export function formatPrice(value: string | null | undefined, decimals: number): string {
   if (value === null || value === undefined || value === "") return "—";
-  // The book and tape show the same prices over and over: remember recent results. At most
-  // 2,000: the screen shows ~120 prices at a time, and as the market drifts every new price is a
-  // new entry, so a bigger cache is mostly prices long gone (20,000 grew the page's memory by
-  // ~4 MiB over 6 minutes at 10×; docs/desktop-memory.md).
   const key = `${decimals}|${value}`;
   const hit = priceCache.get(key);
   if (hit !== undefined) return hit;
