@@ -7,6 +7,7 @@ mod commands;
 mod error;
 mod logging;
 mod memes;
+mod web_memory;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Condvar, Mutex};
@@ -277,6 +278,7 @@ pub fn run() {
     tune_malloc();
     choose_compositing();
     choose_js_engine();
+    web_memory::apply();
     let builder = specta_builder();
     let invoke = builder.invoke_handler();
     let app = tauri::Builder::default()
