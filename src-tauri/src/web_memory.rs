@@ -62,7 +62,7 @@ pub(crate) fn parse(value: Option<&str>) -> Result<Option<Settings>, String> {
     let bad = || {
         format!(
             "{VAR}={value:?} is not understood: give `off` or LIMIT_MB,CONSERVATIVE,STRICT,POLL_S \
-             (e.g. 100,0.4,0.6,10) with 0 < CONSERVATIVE < STRICT < 1 and POLL_S > 0"
+             (e.g. 100,0.4,0.9,10) with 0 < CONSERVATIVE < STRICT < 1 and POLL_S > 0"
         )
     };
     let parts: Vec<&str> = value.split(',').map(str::trim).collect();
