@@ -1,6 +1,7 @@
 // Does the UI hold on to what the data stream sends it? The built UI in Chromium, fed by the
 // shell's test double at a 10x-replay rate (a new 20-level book, a trade and the live bar every
-// frame, the watchlist every 5th) with chart, book and tape on screen. Every 30 s it forces a
+// frame, the watchlist every 5th; the price climbing 5 ticks a second, so the page keeps seeing
+// prices it has not shown before) with chart, book and tape on screen. Every 30 s it forces a
 // full garbage collection and reads the JavaScript heap that is still live and the DOM's counts
 // (nodes, listeners). After a minute's warm-up, none of them may keep rising: live data replaces
 // what it shows, it does not pile up (the second half of the run against the first). Heap snapshots at the start and end of the measured window are
@@ -65,7 +66,7 @@ test("the UI's memory stays flat under a 10x replay stream", async ({ page }) =>
       (window as unknown as { __MOCK_PARAMS__: unknown }).__MOCK_PARAMS__ = p;
     },
     // 60 frames/s: the shell batches a 10x replay into at most one frame per display frame.
-    { instruments: instruments(), frameRate: 60, liveCandles: true },
+    { instruments: instruments(), frameRate: 60, liveCandles: true, driftTicksPerSec: 5 },
   );
   await page.addInitScript({ path: join(here, "mock-ipc.js") });
   await page.goto("/");

@@ -144,10 +144,25 @@
     };
   }
 
+  // With `driftTicksPerSec`, the viewed pair's price climbs that many ticks per second of
+  // market time, as a trending market does: every level of the book, the tape and the ticker
+  // keeps reaching prices the page has not shown before, so anything the page keeps per value
+  // (a memo of formatted prices, say) grows here as it would on a real market.
+  const driftBase = {};
+  function drift(symbol) {
+    const perSec = params.driftTicksPerSec;
+    if (!perSec || !inst(symbol)) return;
+    if (!(symbol in driftBase)) driftBase[symbol] = { price: prices[symbol], t: state.t };
+    const base = driftBase[symbol];
+    const ticks = Math.floor(((state.t - base.t) / 1000) * perSec);
+    prices[symbol] = base.price + ticks * Number(inst(symbol).tick_size);
+  }
+
   function frame(first) {
     const v = state.view;
     if (!v) return null;
     state.t += 1000 / state.frameRate;
+    drift(v.symbol);
     const f = {
       seq: state.channelIndex + 1,
       market_time_ms: state.t,
