@@ -141,6 +141,7 @@ fn start_desk(app: &tauri::AppHandle) -> Result<Arc<Desk>, IpcError> {
     paths.create()?;
     let settings = Settings::load(&paths.config_file)?;
     logging::init(&paths, &settings.log_level);
+    web_memory::log_choice();
     // The newest trading rules fetched from the exchange (`papermemes instruments refresh`),
     // else the bundled snapshot.
     let instruments = {

@@ -88,23 +88,51 @@ pub(crate) fn parse(value: Option<&str>) -> Result<Option<Settings>, String> {
     }
 }
 
+/// What [`apply`] chose, for the log file: the log opens later, once the data folder is known.
+/// `(override refused, message)`.
+static CHOSEN: std::sync::OnceLock<(bool, String)> = std::sync::OnceLock::new();
+
 /// Chooses the settings (the default, or the user's override) for every web context made from
-/// now on; before the window is built.
+/// now on; before the window is built. A bad override is reported on stderr at once and in the
+/// log by [`log_choice`].
 #[cfg(target_os = "linux")]
 pub(crate) fn apply() {
     let value = std::env::var(VAR).ok();
-    let chosen = parse(value.as_deref()).unwrap_or_else(|why| {
-        eprintln!("PaperMemes: {why}; keeping the default web memory limit");
-        tracing::warn!("{why}; keeping the default web memory limit");
-        Some(DEFAULT)
+    let (chosen, warning) = match parse(value.as_deref()) {
+        Ok(c) => (c, None),
+        Err(why) => {
+            let w = format!("{why}; keeping the default web memory limit");
+            eprintln!("PaperMemes: {w}");
+            (Some(DEFAULT), Some(w))
+        }
+    };
+    let outcome = match wry::set_web_process_memory_pressure(chosen.map(Settings::to_wry)) {
+        Err(why) => format!("web memory limit not set: {why}"),
+        Ok(()) => match chosen {
+            None => format!("web memory limit off ({VAR}=off)"),
+            Some(s) => format!(
+                "web memory limit {} MB, releases above {} and {} of it, every {} s",
+                s.memory_limit_mb, s.conservative_threshold, s.strict_threshold, s.poll_interval_s
+            ),
+        },
+    };
+    let _ = CHOSEN.set(match warning {
+        Some(w) => (true, format!("{w}. {outcome}")),
+        None => (false, outcome),
     });
-    if let Err(why) = wry::set_web_process_memory_pressure(chosen.map(Settings::to_wry)) {
-        eprintln!("PaperMemes: web memory limit not set: {why}");
-    }
 }
 
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn apply() {}
+
+/// Writes what [`apply`] chose to the log (once logging is set up).
+pub(crate) fn log_choice() {
+    match CHOSEN.get() {
+        Some((true, c)) => tracing::warn!("{c}"),
+        Some((false, c)) => tracing::info!("{c}"),
+        None => {}
+    }
+}
 
 #[cfg(test)]
 mod tests {
