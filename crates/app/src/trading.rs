@@ -1007,24 +1007,37 @@ impl Trading {
         Ok(())
     }
 
-    /// Submit an order; returns it once committed (acknowledged).
-    pub fn submit(&mut self, req: OrderRequest) -> Result<Order, AppError> {
+    /// Submit an order; returns it once committed (acknowledged). With zero order-entry
+    /// latency and a book, a marketable order fills here and then: `on_committed` sees those
+    /// events once they are in the ledger (as `advance_to`'s callback does for later fills).
+    pub fn submit(
+        &mut self,
+        req: OrderRequest,
+        on_committed: &mut dyn FnMut(&[ExecEvent]),
+    ) -> Result<Order, AppError> {
         let now = self.now()?;
         if let Some(c) = self.market_time() {
             self.prime_symbol(&req.symbol, c)?;
         }
         let (order, events) = self.ex.submit(req, now)?;
         self.commit(&events, Vec::new(), None)?;
+        on_committed(&events);
         Ok(order)
     }
 
-    pub fn submit_oco(&mut self, req: OcoRequest) -> Result<Vec<Order>, AppError> {
+    /// Submit both legs of an OCO; `on_committed` as for [`Trading::submit`].
+    pub fn submit_oco(
+        &mut self,
+        req: OcoRequest,
+        on_committed: &mut dyn FnMut(&[ExecEvent]),
+    ) -> Result<Vec<Order>, AppError> {
         let now = self.now()?;
         if let Some(c) = self.market_time() {
             self.prime_symbol(&req.symbol, c)?;
         }
         let (orders, events) = self.ex.submit_oco(req, now)?;
         self.commit(&events, Vec::new(), None)?;
+        on_committed(&events);
         Ok(orders)
     }
 

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use papermemes_app::desk::frames::FrameBuilder;
 use papermemes_app::desk::views::{
-    FeedStateView, MarketKind, OrderStatusView, OrderTicket, OrderTypeView, SideView, SourceSpec,
-    TifView, ViewSpec,
+    FeedStateView, MarketKind, Notice, OrderStatusView, OrderTicket, OrderTypeView, SideView,
+    SourceSpec, TifView, ViewSpec,
 };
 use papermemes_app::desk::{Desk, DeskConfig};
 use papermemes_app::paths::AppPaths;
@@ -336,5 +336,32 @@ fn each_market_has_its_own_account_and_switching_back_resumes() -> Result<(), Ap
     let st = desk.set_source(candles(), true)?;
     assert_ne!(st.account_id, replay_account);
     assert!(desk.fills(10)?.is_empty());
+    Ok(())
+}
+
+#[test]
+fn a_fill_at_submit_is_announced_like_any_other() -> Result<(), AppError> {
+    // With no order-entry latency a market order fills inside the submit itself; the UI learns
+    // of fills from notices (toast, desktop notification, the Fills list), so that fill must be
+    // announced too, and only once it is in the ledger.
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut cfg = config(dir.path(), SourceSpec::Sim { seed: 7 });
+    cfg.settings.exchange.latency_ms = 0;
+    let desk = Desk::start(cfg)?;
+    desk.ui_ready();
+    let mut notices = desk.notices();
+    let order = desk.submit(market_buy("PEPEUSDT", dec!(50)))?;
+    assert_eq!(order.status, OrderStatusView::Filled, "{order:?}");
+    let fill = wait_for("the fill notice", 10, || loop {
+        match notices.try_recv() {
+            Ok(Notice::Fill { fill }) if fill.order_id == order.id => break Some(fill),
+            Ok(_) => continue,
+            Err(_) => break None,
+        }
+    });
+    assert_eq!(fill.side, SideView::Buy);
+    // What the notice tells is what the ledger holds.
+    let fills = desk.fills(10)?;
+    assert_eq!(fills.first().map(|f| f.id), Some(fill.id));
     Ok(())
 }

@@ -58,13 +58,14 @@ fn session(dir: &Path, restart: bool) -> Result<(Vec<Fill>, String, u64), AppErr
         .and_then(|b| b.mid())
         .expect("a DOGE book");
     let price = (mid * dec!(0.999)).round_dp(5);
-    t.submit(OrderRequest::limit(
-        "DOGEUSDT",
-        Side::Buy,
-        dec!(2000),
-        price,
-    ))?;
-    t.submit(OrderRequest::market("PEPEUSDT", Side::Buy, dec!(10000000)))?;
+    t.submit(
+        OrderRequest::limit("DOGEUSDT", Side::Buy, dec!(2000), price),
+        &mut |_| {},
+    )?;
+    t.submit(
+        OrderRequest::market("PEPEUSDT", Side::Buy, dec!(10000000)),
+        &mut |e| fills_of(e, &mut fills),
+    )?;
     t.advance_to(START + 11 * MIN, &mut |e| fills_of(e, &mut fills))?;
     t.checkpoint()?;
     let mut resumed_events = 0;
@@ -172,7 +173,10 @@ fn a_preroll_in_one_go_is_the_market_simulated_event_by_event() -> Result<(), Ap
         }
         t.checkpoint()?;
         let mut fills = Vec::new();
-        t.submit(OrderRequest::market("PEPEUSDT", Side::Buy, dec!(10000000)))?;
+        t.submit(
+            OrderRequest::market("PEPEUSDT", Side::Buy, dec!(10000000)),
+            &mut |e| fills_of(e, &mut fills),
+        )?;
         t.advance_to(START + 6 * 60 * MIN + 5 * MIN, &mut |e| {
             fills_of(e, &mut fills)
         })?;
@@ -221,12 +225,10 @@ fn a_preroll_is_refused_while_an_order_is_open() -> Result<(), AppError> {
     let mut t = open(dir.path(), &seen)?;
     let files = bundled_files(&assets(), &["DOGEUSDT".into()], "5m")?;
     t.start_sim_replay(files, 4, START)?;
-    t.submit(OrderRequest::limit(
-        "DOGEUSDT",
-        Side::Buy,
-        dec!(2000),
-        dec!(0.01),
-    ))?;
+    t.submit(
+        OrderRequest::limit("DOGEUSDT", Side::Buy, dec!(2000), dec!(0.01)),
+        &mut |_| {},
+    )?;
     let before = t.market_time();
     let e = t
         .preroll_sim(START + 60 * MIN)

@@ -751,7 +751,7 @@ fn order(cli: &Cli, a: OrderArgs) -> Result<(), AppError> {
     req.quote_quantity = a.quote;
     req.time_in_force = tif;
     req.client_order_id = a.client_id;
-    let o = t.submit(req)?;
+    let o = t.submit(req, &mut |_| {})?;
     if cli.json {
         println!("{}", serde_json::to_string(&o).unwrap_or_default());
     } else {
@@ -785,14 +785,17 @@ fn order(cli: &Cli, a: OrderArgs) -> Result<(), AppError> {
 
 fn oco(cli: &Cli, a: OcoArgs) -> Result<(), AppError> {
     let mut t = open_trading(cli)?;
-    let legs = t.submit_oco(OcoRequest {
-        symbol: a.symbol.to_ascii_uppercase(),
-        side: a.side.into(),
-        quantity: a.qty,
-        price: a.price,
-        stop_price: a.stop,
-        stop_limit_price: a.stop_limit,
-    })?;
+    let legs = t.submit_oco(
+        OcoRequest {
+            symbol: a.symbol.to_ascii_uppercase(),
+            side: a.side.into(),
+            quantity: a.qty,
+            price: a.price,
+            stop_price: a.stop,
+            stop_limit_price: a.stop_limit,
+        },
+        &mut |_| {},
+    )?;
     if cli.json {
         println!("{}", serde_json::to_string(&legs).unwrap_or_default());
     } else {

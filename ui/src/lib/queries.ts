@@ -27,7 +27,25 @@ export const keys = {
 /** Everything that depends on the account (after a fill, a cancel, a reset, a new market). */
 export function invalidateAccount(qc: QueryClient): void {
   for (const k of [keys.portfolio, keys.openOrders, keys.history, keys.fills, keys.equity]) {
-    void qc.invalidateQueries({ queryKey: k });
+    refresh(qc, k);
+  }
+}
+
+/**
+ * Mark a query stale and fetch it again if it is shown. A notice may arrive while the query's
+ * first answer is on its way, an answer the engine may have read before the change. TanStack
+ * Query folds a refetch into a first fetch in flight (it cancels only refetches of queries that
+ * already have data), which would leave the list showing the old answer until the next notice:
+ * that first fetch is cancelled and started again.
+ */
+function refresh(qc: QueryClient, queryKey: readonly string[]): void {
+  const q = qc.getQueryCache().find({ queryKey, exact: true });
+  if (q && q.state.fetchStatus !== "idle" && q.state.data === undefined) {
+    void qc
+      .cancelQueries({ queryKey, exact: true })
+      .then(() => qc.invalidateQueries({ queryKey, exact: true }));
+  } else {
+    void qc.invalidateQueries({ queryKey, exact: true });
   }
 }
 

@@ -430,7 +430,11 @@ impl Engine {
                 let _ = a.send(r);
             }
             Cmd::Submit(t, a) => {
-                let r = ticket_request(&t).and_then(|req| self.trading.submit(req));
+                // A fill at submit (zero latency) is announced like any other fill.
+                let shared = self.shared.clone();
+                let mut on_committed = |ev: &[ExecEvent]| notify(&shared, ev);
+                let r =
+                    ticket_request(&t).and_then(|req| self.trading.submit(req, &mut on_committed));
                 let r = r.map(|o| OrderView::from(&o));
                 self.after_orders(r.is_ok());
                 let _ = a.send(r);
@@ -444,9 +448,11 @@ impl Engine {
                     stop_price: t.stop_price,
                     stop_limit_price: t.stop_limit_price,
                 };
+                let shared = self.shared.clone();
+                let mut on_committed = |ev: &[ExecEvent]| notify(&shared, ev);
                 let r = self
                     .trading
-                    .submit_oco(req)
+                    .submit_oco(req, &mut on_committed)
                     .map(|v| v.iter().map(OrderView::from).collect());
                 self.after_orders(r.is_ok());
                 let _ = a.send(r);
