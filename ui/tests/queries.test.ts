@@ -35,12 +35,18 @@ async function settle(obs: QueryObserver<string[]>, e: ReturnType<typeof engine>
   }
 }
 
+/** The Fills list on screen, its first request sent. */
+function fillsShown() {
+  const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+  const e = engine();
+  const obs = new QueryObserver<string[]>(qc, { queryKey: keys.fills, queryFn: e.read });
+  const stop = obs.subscribe(() => {});
+  return { qc, e, obs, stop };
+}
+
 describe("account lists follow the engine's notices", () => {
   it("a fill announced while the list's first answer is on its way is shown", async () => {
-    const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-    const e = engine();
-    const obs = new QueryObserver<string[]>(qc, { queryKey: keys.fills, queryFn: e.read });
-    const stop = obs.subscribe(() => {});
+    const { qc, e, obs, stop } = fillsShown();
     // The Fills tab opens: its first request is read before the fill is committed...
     expect(e.reads).toBe(1);
     // ...the fill is committed and announced before that answer arrives.
@@ -53,10 +59,7 @@ describe("account lists follow the engine's notices", () => {
   });
 
   it("a notice on a list already shown refetches it once", async () => {
-    const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-    const e = engine();
-    const obs = new QueryObserver<string[]>(qc, { queryKey: keys.fills, queryFn: e.read });
-    const stop = obs.subscribe(() => {});
+    const { qc, e, obs, stop } = fillsShown();
     await settle(obs, e);
     expect(obs.getCurrentResult().data).toEqual([]);
     e.committed.push("fill 1");
