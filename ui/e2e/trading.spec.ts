@@ -131,3 +131,19 @@ test("the ticket shows no balance until the account has loaded, then the real on
   await expect(available).toHaveText("—");
   await expect(available).toHaveText("10,000.00 USDT", { timeout: 10_000 });
 });
+
+test("the pair chosen is saved, and a theme toggle keeps it", async ({ page }) => {
+  await open(page);
+  // The saved settings (the test double's) open the app on DOGE.
+  await expect(page.getByTestId("chart-symbol")).toHaveText("DOGE/USDT");
+  await page.getByTestId("watch-PEPEUSDT").click();
+  await expect(page.getByTestId("chart-symbol")).toHaveText("PEPE/USDT");
+  await expect.poll(async () => ((await calls(page, "update_settings")) as { settings: { symbol: string } }[]).at(-1)?.settings.symbol).toBe("PEPEUSDT");
+  await page.getByRole("button", { name: "Toggle theme" }).click();
+  await expect(page.locator("html")).toHaveAttribute("data-theme", "light");
+  const last = ((await calls(page, "update_settings")) as { settings: { symbol: string; theme: string } }[]).at(-1);
+  expect(last?.settings).toMatchObject({ theme: "light", symbol: "PEPEUSDT" });
+  // Still on PEPE a moment later: the saved answer does not send the chart back to DOGE.
+  await page.waitForTimeout(500);
+  await expect(page.getByTestId("chart-symbol")).toHaveText("PEPE/USDT");
+});

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { Frame } from "./bindings";
 import { useQueryClient } from "@tanstack/react-query";
 import { Header } from "./components/Header";
@@ -11,7 +11,7 @@ import { AccountPanel } from "./components/AccountPanel";
 import { BottomPanel } from "./components/BottomPanel";
 import { StatusBar } from "./components/StatusBar";
 import { Toasts, toast } from "./components/Toasts";
-import { invalidateAccount, keys, useSettings } from "./lib/queries";
+import { invalidateAccount, keys, useSavePrefs, useSettings } from "./lib/queries";
 import { api, onNotice, watchMarket } from "./lib/ipc";
 import { useMarket, useUi } from "./lib/store";
 import { formatPrice, formatQty, pairName } from "./lib/format";
@@ -31,14 +31,26 @@ export function App() {
     if (screen === "memes") setMemesVisited(true);
   }, [screen]);
 
-  // The saved preferences (theme, symbol, interval) once they are known.
+  // The saved preferences (theme, symbol, interval), applied once, when they are first known. Later
+  // answers are what the page itself saved: applying them again could only put back an older pair.
+  const prefsApplied = useRef(false);
   useEffect(() => {
     const s = settings.data;
-    if (!s) return;
+    if (!s || prefsApplied.current) return;
+    prefsApplied.current = true;
     if (s.theme === "light" || s.theme === "dark") useUi.getState().setTheme(s.theme);
     if (s.symbol) useMarket.getState().select(s.symbol);
     if (s.interval) useMarket.getState().setInterval(s.interval);
   }, [settings.data]);
+
+  // The pair and timeframe the user picks are saved, so the app reopens on them.
+  const savePrefs = useSavePrefs();
+  useEffect(() => {
+    const s = settings.data;
+    if (!prefsApplied.current || !s) return;
+    if (s.symbol !== symbol || s.interval !== interval) savePrefs.mutate({ symbol, interval });
+    // Only a new choice saves; the settings changing is the answer to a save.
+  }, [symbol, interval]);
 
   useEffect(() => {
     document.documentElement.dataset.theme = theme;

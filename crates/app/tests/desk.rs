@@ -365,3 +365,51 @@ fn a_fill_at_submit_is_announced_like_any_other() -> Result<(), AppError> {
     assert_eq!(fills.first().map(|f| f.id), Some(fill.id));
     Ok(())
 }
+
+#[test]
+fn saving_the_page_preferences_keeps_the_market_and_speed_the_engine_saved() -> Result<(), AppError>
+{
+    let dir = tempfile::tempdir().expect("tmp");
+    let desk = Desk::start(config(dir.path(), candles()))?;
+    // What the page read when it opened.
+    let page_copy = desk.desktop_settings();
+    assert_eq!(
+        page_copy.market,
+        MarketKind::Sim,
+        "the settings' default market"
+    );
+    assert_eq!(page_copy.speed, None);
+    // The user then switches market and speed: the engine remembers both.
+    desk.switch_market(MarketKind::Replay)?;
+    desk.set_speed(5.0)?;
+    let engine = desk.desktop_settings();
+    assert_eq!(engine.market, MarketKind::Replay);
+    assert_eq!(engine.speed, Some(5.0));
+    // A theme toggle and a new chart symbol sent with the page's older copy.
+    let mut sent = page_copy.clone();
+    sent.theme = "light".into();
+    sent.symbol = "PEPEUSDT".into();
+    let saved = desk.update_desktop_settings(sent)?;
+    assert_eq!(saved.theme, "light");
+    assert_eq!(saved.symbol, "PEPEUSDT");
+    assert_eq!(
+        saved.market,
+        MarketKind::Replay,
+        "the market switch is not undone"
+    );
+    assert_eq!(saved.speed, Some(5.0), "the speed is not undone");
+    assert_eq!(desk.desktop_settings(), saved);
+    let paths = AppPaths::resolve(Some(dir.path())).expect("paths");
+    assert_eq!(
+        Settings::load(&paths.config_file)?.desktop,
+        saved,
+        "and so is the file"
+    );
+    // A bad value is refused and changes nothing.
+    let mut bad = saved.clone();
+    bad.theme = "purple".into();
+    bad.symbol = "DOGEUSDT".into();
+    assert!(desk.update_desktop_settings(bad).is_err());
+    assert_eq!(Settings::load(&paths.config_file)?.desktop, saved);
+    Ok(())
+}

@@ -1,6 +1,6 @@
 import { useState } from "react";
 import type { MarketKind } from "../bindings";
-import { useMarketControl, usePortfolio, useSaveSettings, useSettings, useStatus } from "../lib/queries";
+import { useMarketControl, usePortfolio, useSavePrefs, useStatus } from "../lib/queries";
 import { api, errorMessage } from "../lib/ipc";
 import { useQueryClient } from "@tanstack/react-query";
 import { invalidateAccount, keys } from "../lib/queries";
@@ -32,8 +32,7 @@ export function Header() {
   const status = useStatus();
   const portfolio = usePortfolio();
   const control = useMarketControl();
-  const settings = useSettings();
-  const save = useSaveSettings();
+  const savePrefs = useSavePrefs();
   const theme = useUi((s) => s.theme);
   const screen = useUi((s) => s.screen);
   const [dialog, setDialog] = useState<null | "source" | "restart" | "about">(null);
@@ -69,7 +68,7 @@ export function Header() {
   const toggleTheme = () => {
     const next = theme === "dark" ? "light" : "dark";
     useUi.getState().setTheme(next);
-    if (settings.data) save.mutate({ ...settings.data, theme: next });
+    savePrefs.mutate({ theme: next });
   };
 
   const p = portfolio.data;

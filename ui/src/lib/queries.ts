@@ -150,10 +150,29 @@ export function useMarketControl() {
   });
 }
 
-export function useSaveSettings() {
+/** The preferences the page itself keeps in the settings file. */
+export type Prefs = Partial<Pick<DesktopSettings, "theme" | "symbol" | "interval">>;
+
+/**
+ * Save some of the page's preferences. They are merged into the settings as last known here (the
+ * cache is updated at once, so two saves in a row do not undo each other) and the shell's answer,
+ * the settings as saved, replaces them. Before the settings were first read there is nothing to
+ * merge into and nothing is sent. The market and its speed are the engine's to save.
+ */
+export function useSavePrefs() {
   const qc = useQueryClient();
   return useMutation({
-    mutationFn: (s: DesktopSettings) => api.updateSettings(s),
-    onSuccess: (s) => qc.setQueryData(keys.settings, s),
+    mutationFn: async (patch: Prefs): Promise<DesktopSettings | undefined> => {
+      const current = qc.getQueryData<DesktopSettings>(keys.settings);
+      if (!current) return undefined;
+      const next = { ...current, ...patch };
+      qc.setQueryData(keys.settings, next);
+      return api.updateSettings(next);
+    },
+    onSuccess: (s) => {
+      if (s) qc.setQueryData(keys.settings, s);
+    },
+    // Refused or failed: show what is really saved.
+    onError: () => void qc.invalidateQueries({ queryKey: keys.settings }),
   });
 }

@@ -391,15 +391,26 @@ impl Desk {
         lock(&self.shared.settings).desktop.clone()
     }
 
-    /// Save UI preferences in the settings file (other settings are kept as they are).
+    /// Save the page's preferences in the settings file and return the settings as saved.
+    ///
+    /// The market the app opens on and its speed are the engine's to remember: it saves them
+    /// itself when the user switches market or speed (`switch_market`, `set_speed`). What the page
+    /// sends for those two is ignored and the saved values are kept, so a page holding settings it
+    /// read before such a switch cannot undo it (a theme toggle used to put the previous market
+    /// back). Other settings files sections are kept as they are.
     pub fn update_desktop_settings(&self, d: DesktopSettings) -> Result<DesktopSettings, AppError> {
         d.validate()?;
         let mut s = lock(&self.shared.settings);
         let mut next = s.clone();
-        next.desktop = d.clone();
+        next.desktop = DesktopSettings {
+            market: s.desktop.market,
+            speed: s.desktop.speed,
+            ..d
+        };
         next.save(&self.shared.paths.config_file)?;
+        let saved = next.desktop.clone();
         *s = next;
-        Ok(d)
+        Ok(saved)
     }
 
     /// Checkpoint the market and stop the engine (also done on drop).
