@@ -32,6 +32,10 @@ export function AboutDialog(props: { onClose: () => void }) {
           Bundled candles: Binance market data via imsatoshi/GeneTrader (MIT). Bundled order-book
           capture: Binance market data via nkaz001/hftbacktest (MIT).
         </li>
+        <li>
+          Fonts: Inter, Copyright 2020 The Inter Project Authors, and JetBrains Mono, Copyright 2020
+          The JetBrains Mono Project Authors (SIL Open Font License 1.1).
+        </li>
         <li>PaperMemes is MIT-licensed.</li>
       </ul>
     </Dialog>

@@ -40,7 +40,7 @@ export function Dialog(props: {
         <div className="dialog-head">
           <h2>{props.title}</h2>
           <button className="icon-btn" aria-label="Close" onClick={props.onClose}>
-            ✕
+            ×
           </button>
         </div>
         <div className="dialog-body">{props.children}</div>

@@ -116,7 +116,7 @@ export function Header() {
         ))}
       </div>
       <button className="btn btn-ghost" onClick={() => setDialog("source")} data-testid="source-button">
-        {st ? st.source_label : "Loading market…"} ▾
+        {st ? st.source_label : "Loading market…"} <span className="caret">▼</span>
       </button>
       {timed && st && (
         <div className="replay-controls" aria-label="Replay controls">
@@ -127,7 +127,7 @@ export function Header() {
             disabled={st.state === "finished"}
             onClick={() => control.mutate({ pause: !st.paused })}
           >
-            {st.paused ? "▶" : "❚❚"}
+            {st.paused ? "▶" : <span className="pause" />}
           </button>
           <select
             aria-label="Speed"
@@ -160,7 +160,7 @@ export function Header() {
         {p && <span className={(p.return_pct ?? 0) > 0 ? "up" : (p.return_pct ?? 0) < 0 ? "down" : ""}>{formatPct(p.return_pct)}</span>}
       </div>
       <button className="icon-btn" aria-label="Toggle theme" title="Light / dark theme" onClick={toggleTheme}>
-        {theme === "dark" ? "☀" : "☾"}
+        {theme === "dark" ? "☀" : <span className="moon" />}
       </button>
       {dialog === "source" && <SourceDialog onClose={() => setDialog(null)} />}
       {dialog === "about" && <AboutDialog onClose={() => setDialog(null)} />}

@@ -176,7 +176,7 @@ function TradeCard({ trade, onClose }: { trade: MemeTrade; onClose: () => void }
           )}
         </span>
         <button className="icon-btn" aria-label="Close the trade meme" onClick={onClose}>
-          ✕
+          ×
         </button>
       </div>
       {loadError && <div className="error-text">{loadError}</div>}
@@ -569,7 +569,7 @@ export function MemeStudio({ hidden = false }: { hidden?: boolean }) {
                     setSelectedBox(null);
                   }}
                 >
-                  ✕
+                  ×
                 </button>
               )}
             </span>
@@ -665,7 +665,7 @@ export function MemeStudio({ hidden = false }: { hidden?: boolean }) {
                 setSelectedSticker(null);
               }}
             >
-              ✕
+              ×
             </button>
           </div>
         ))}
