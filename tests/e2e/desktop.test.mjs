@@ -152,6 +152,18 @@ test("the simulator shows a live book and tape, and a limit order rests and is c
     await s.waitUntil(async () => (await s.find('[data-testid="order-book"] .book-bid .book-row')).length === 20, "20 bid levels");
     await s.waitFor('[data-testid="trades"] .tape-row', "trades on the tape");
     await shot(s, "trading-sim.png");
+    // The light theme and the market-source dialog open (and give the README its pictures).
+    const theme = () => s.exec("return document.documentElement.dataset.theme");
+    await (await s.find('button[aria-label="Toggle theme"]'))[0].click();
+    await s.waitUntil(async () => (await theme()) === "light", "the light theme");
+    await shot(s, "trading-light.png");
+    await (await s.find('button[aria-label="Toggle theme"]'))[0].click();
+    await s.waitUntil(async () => (await theme()) === "dark", "the dark theme again");
+    await (await s.find('[data-testid="source-button"]'))[0].click();
+    await s.waitFor('[role="dialog"]', "the market source dialog");
+    await shot(s, "market-source.png");
+    await (await s.find('[role="dialog"] button[aria-label="Close"]'))[0].click();
+    await s.waitUntil(async () => (await s.find('[role="dialog"]')).length === 0, "the dialog closed");
     await s.clickText(".kind-tabs button", "Limit");
     const bid = await s.exec(`return document.querySelector('[data-testid="order-book"] .book-bid .book-row:last-child span').textContent`);
     assert.ok(bid, "a bid price");
