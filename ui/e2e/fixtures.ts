@@ -1,5 +1,6 @@
 // The bundled instrument snapshot as the app's `instruments` command returns it, for the UI test
 // double (real Binance filters, not made up).
+import type { Page } from "@playwright/test";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
@@ -54,4 +55,19 @@ export function instruments(): unknown[] {
       estimated: [],
     };
   });
+}
+
+/**
+ * Open the built UI with the shell replaced by its test double (`mock-ipc.js`), configured by
+ * `params` (frame rate, delays, drift: see the double); the bundled instruments are always given.
+ */
+export async function openWithDouble(page: Page, params: Record<string, unknown>): Promise<void> {
+  await page.addInitScript(
+    (p) => {
+      (window as unknown as { __MOCK_PARAMS__: unknown }).__MOCK_PARAMS__ = p;
+    },
+    { instruments: instruments(), ...params },
+  );
+  await page.addInitScript({ path: join(here, "mock-ipc.js") });
+  await page.goto("/");
 }

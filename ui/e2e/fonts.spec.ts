@@ -1,9 +1,5 @@
 import { test, expect, type CDPSession, type Page } from "@playwright/test";
-import { fileURLToPath } from "node:url";
-import { dirname, join } from "node:path";
-import { instruments } from "./fixtures";
-
-const here = dirname(fileURLToPath(import.meta.url));
+import { openWithDouble } from "./fixtures";
 
 // Every character the app writes is drawn with its own fonts (src/fonts, made by
 // scripts/ui_fonts.py). A character they lack makes the webview search the system's fonts for it:
@@ -27,7 +23,7 @@ async function foreignFonts(cdp: CDPSession): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
   const walk = async (n: DomNode, path: string): Promise<void> => {
     if (n.nodeName === "#text" || n.nodeName === "#comment") return;
-    const here = `${path} > ${n.nodeName.toLowerCase()}`;
+    const at = `${path} > ${n.nodeName.toLowerCase()}`;
     if (n.nodeId && n.nodeName !== "#document") {
       let fonts: FontUse[];
       try {
@@ -41,25 +37,18 @@ async function foreignFonts(cdp: CDPSession): Promise<Map<string, string[]>> {
         if (f.isCustomFont && OWN.has(f.familyName)) continue;
         const key = `${f.familyName}${f.isCustomFont ? "" : " (system)"}`;
         const where = out.get(key) ?? [];
-        if (where.length < 3) where.push(here.slice(-80));
+        if (where.length < 3) where.push(at.slice(-80));
         out.set(key, where);
       }
     }
-    for (const c of n.children ?? []) await walk(c, here);
+    for (const c of n.children ?? []) await walk(c, at);
   };
   await walk(root, "");
   return out;
 }
 
 async function open(page: Page): Promise<CDPSession> {
-  await page.addInitScript(
-    (p) => {
-      (window as unknown as { __MOCK_PARAMS__: unknown }).__MOCK_PARAMS__ = p;
-    },
-    { instruments: instruments(), frameRate: 10 },
-  );
-  await page.addInitScript({ path: join(here, "mock-ipc.js") });
-  await page.goto("/");
+  await openWithDouble(page, { frameRate: 10 });
   // A tiny price with its subscript, the book and the tape are on screen.
   await expect(page.getByTestId("watch-PEPEUSDT")).toContainText("0.0₄");
   await expect(page.getByTestId("order-book").locator(".book-row").first()).toBeVisible();

@@ -8,7 +8,7 @@ import { test, expect } from "@playwright/test";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { instruments } from "./fixtures";
+import { openWithDouble } from "./fixtures";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -28,14 +28,7 @@ interface TraceEvent {
 
 test("frame time at 100 book updates per second", async ({ page }) => {
   test.setTimeout(120_000);
-  await page.addInitScript(
-    (p) => {
-      (window as unknown as { __MOCK_PARAMS__: unknown }).__MOCK_PARAMS__ = p;
-    },
-    { instruments: instruments(), frameRate: 100 },
-  );
-  await page.addInitScript({ path: join(here, "mock-ipc.js") });
-  await page.goto("/");
+  await openWithDouble(page, { frameRate: 100 });
   await page.getByTestId("watch-PEPEUSDT").click();
   await expect(page.getByTestId("order-book").locator(".book-bid .book-row")).toHaveCount(20);
   await page.waitForTimeout(2000);

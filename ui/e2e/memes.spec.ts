@@ -1,19 +1,8 @@
 import { test, expect, type Page } from "@playwright/test";
-import { fileURLToPath } from "node:url";
-import { dirname, join } from "node:path";
-import { instruments } from "./fixtures";
-
-const here = dirname(fileURLToPath(import.meta.url));
+import { openWithDouble } from "./fixtures";
 
 async function open(page: Page, extra: Record<string, unknown> = {}) {
-  await page.addInitScript(
-    (p) => {
-      (window as unknown as { __MOCK_PARAMS__: unknown }).__MOCK_PARAMS__ = p;
-    },
-    { instruments: instruments(), frameRate: 10, ...extra },
-  );
-  await page.addInitScript({ path: join(here, "mock-ipc.js") });
-  await page.goto("/");
+  await openWithDouble(page, { frameRate: 10, ...extra });
   await expect(page.getByTestId("watch-PEPEUSDT")).toBeVisible();
   await page.getByTestId("screen-memes").click();
   await expect(page.getByTestId("meme-studio")).toBeVisible();

@@ -12,7 +12,7 @@ import { test, expect, type CDPSession } from "@playwright/test";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { instruments } from "./fixtures";
+import { openWithDouble } from "./fixtures";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -61,15 +61,8 @@ async function census(cdp: CDPSession): Promise<Map<string, { count: number; siz
 test("the UI's memory stays flat under a 10x replay stream", async ({ page }) => {
   const minutes = Number(process.env.MEMORY_MINUTES ?? 6);
   test.setTimeout((minutes * 60 + 120) * 1000);
-  await page.addInitScript(
-    (p) => {
-      (window as unknown as { __MOCK_PARAMS__: unknown }).__MOCK_PARAMS__ = p;
-    },
-    // 60 frames/s: the shell batches a 10x replay into at most one frame per display frame.
-    { instruments: instruments(), frameRate: 60, liveCandles: true, driftTicksPerSec: 5 },
-  );
-  await page.addInitScript({ path: join(here, "mock-ipc.js") });
-  await page.goto("/");
+  // 60 frames/s: the shell batches a 10x replay into at most one frame per display frame.
+  await openWithDouble(page, { frameRate: 60, liveCandles: true, driftTicksPerSec: 5 });
   await page.getByTestId("watch-PEPEUSDT").click();
   await expect(page.getByTestId("order-book").locator(".book-bid .book-row")).toHaveCount(20);
 

@@ -1,9 +1,5 @@
 import { test, expect, type Page } from "@playwright/test";
-import { fileURLToPath } from "node:url";
-import { dirname, join } from "node:path";
-import { instruments } from "./fixtures";
-
-const here = dirname(fileURLToPath(import.meta.url));
+import { openWithDouble } from "./fixtures";
 
 /** The test double's knobs: a market still working out its history, an account slow to load. */
 interface Slow {
@@ -12,14 +8,7 @@ interface Slow {
 }
 
 async function open(page: Page, frameRate = 10, slow: Slow = {}) {
-  await page.addInitScript(
-    (p) => {
-      (window as unknown as { __MOCK_PARAMS__: unknown }).__MOCK_PARAMS__ = p;
-    },
-    { instruments: instruments(), frameRate, ...slow },
-  );
-  await page.addInitScript({ path: join(here, "mock-ipc.js") });
-  await page.goto("/");
+  await openWithDouble(page, { frameRate, ...slow });
   await expect(page.getByTestId("watch-PEPEUSDT")).toBeVisible();
 }
 
