@@ -6,30 +6,38 @@ The app must be built with Tauri's devtools (a profiling build, never shipped):
     CARGO_TARGET_DIR=~/.cache/papermemes/target cargo build --release --locked \
         -p papermemes-desktop --features custom-protocol,tauri/devtools
 
-and started with WebKit's remote inspector server:
+Then, under Xvfb like the other desktop benches (compositing off, as run.sh sets it):
 
-    WEBKIT_INSPECTOR_HTTP_SERVER=127.0.0.1:9222 WEBKIT_DISABLE_COMPOSITING_MODE=1 \
-        PAPERMEMES_DATA_DIR=<dir with settings.toml: market "sim", speed 10.0> <app>
+    WEBKIT_DISABLE_COMPOSITING_MODE=1 xvfb-run -a -s "-screen 0 1600x1000x24" \
+        python3 bench/desktop/webkit_profile.py --app ~/.cache/papermemes/target/release/papermemes-desktop
 
-Then `python3 bench/desktop/webkit_profile.py 127.0.0.1:9222 20` records 20 s and prints:
+starts it on the simulator at 10x in a new data folder (measure.py's set-up), with WebKit's remote
+inspector server on --port, waits --warm seconds and records --secs. It prints:
 CPU per web-process thread (WebKit's CPU profiler), rendering work per second by kind
 (layouts with their root rectangle, paints with their clip), full garbage collections, and
 JavaScript samples by function (JavaScriptCore's sampling profiler, about one per millisecond
 of JavaScript; names are the minified bundle's). WebKitGTK 2.50 reports every timeline record
-with a time of 0 over this server, so this gives counts, not durations.
+with a time of 0 over this server, so this gives counts, not durations. `--host HOST:PORT`
+records an app already started with WEBKIT_INSPECTOR_HTTP_SERVER=HOST:PORT instead.
 
 `pip install websocket-client` first. Run one WebKit app at a time.
 """
 
+import argparse
 import collections
 import json
+import os
 import re
+import shutil
 import sys
 import threading
 import time
 import urllib.request
 
 import websocket  # websocket-client
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import measure  # noqa: E402  (the app's launch and data folder, shared with the other benches)
 
 
 def record(host, secs):
@@ -134,14 +142,34 @@ def report(msgs, secs):
 
 
 def main():
-    if len(sys.argv) < 3:
-        raise SystemExit(__doc__)
-    host, secs = sys.argv[1], float(sys.argv[2])
-    msgs = record(host, secs)
-    if len(sys.argv) > 3:
-        with open(sys.argv[3], "w") as f:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--app", help="a devtools build of the desktop app to start")
+    ap.add_argument("--host", help="HOST:PORT of an app already started with the inspector server")
+    ap.add_argument("--port", type=int, default=9222)
+    ap.add_argument("--warm", type=float, default=30, help="seconds after the screen is up")
+    ap.add_argument("--secs", type=float, default=20, help="seconds recorded")
+    ap.add_argument("--raw", help="also write the inspector's messages to this JSON file")
+    a = ap.parse_args()
+    if bool(a.app) == bool(a.host):
+        ap.error("give --app or --host")
+    proc, data = None, None
+    host = a.host or f"127.0.0.1:{a.port}"
+    if a.app:
+        data = measure.data_dir(speed=10)
+        env = dict(os.environ, LANG="C.UTF-8", PAPERMEMES_LOG="warn", PAPERMEMES_DATA_DIR=data,
+                   WEBKIT_INSPECTOR_HTTP_SERVER=host)
+        proc, _, _ = measure.launch([a.app], env, r"interactive (\d+) ms after start", timeout=120)
+        time.sleep(a.warm)
+    try:
+        msgs = record(host, a.secs)
+    finally:
+        if proc:
+            measure.stop(proc)
+            shutil.rmtree(data, ignore_errors=True)
+    if a.raw:
+        with open(a.raw, "w") as f:
             json.dump(msgs, f)
-    report(msgs, secs)
+    report(msgs, a.secs)
 
 
 if __name__ == "__main__":
