@@ -149,7 +149,8 @@ test("the simulator shows a live book and tape, and a limit order rests and is c
     await s.waitFor('[data-testid="source-button"]', "the simulator", { timeoutMs: 90_000, pred: (t) => t.includes("Simulator") });
     await s.waitFor('[data-testid="watch-PEPEUSDT"]', "PEPE in the watchlist", { timeoutMs: 60_000, pred: (t) => t.includes("0.0₄") });
     await (await s.find('[data-testid="watch-PEPEUSDT"]'))[0].click();
-    await s.waitUntil(async () => (await s.find('[data-testid="order-book"] .book-bid .book-row')).length === 20, "20 bid levels");
+    const ladder = () => s.exec(`return document.querySelector('[data-testid="book-ladder"]')?.getAttribute("aria-label") ?? ""`);
+    await s.waitUntil(async () => /^Order book: 20 bids, 20 asks, best bid /.test(await ladder()), "20 levels a side");
     await s.waitFor('[data-testid="trades"] .tape-row', "trades on the tape");
     await shot(s, "trading-sim.png");
     // The light theme and the market-source dialog open (and give the README its pictures).
@@ -165,11 +166,19 @@ test("the simulator shows a live book and tape, and a limit order rests and is c
     await (await s.find('[role="dialog"] button[aria-label="Close"]'))[0].click();
     await s.waitUntil(async () => (await s.find('[role="dialog"]')).length === 0, "the dialog closed");
     await s.clickText(".kind-tabs button", "Limit");
-    const bid = await s.exec(`return document.querySelector('[data-testid="order-book"] .book-bid .book-row:last-child span').textContent`);
-    assert.ok(bid, "a bid price");
-    // Click the deepest bid: its price goes into the ticket.
-    const rows = await s.find('[data-testid="order-book"] .book-bid .book-row');
-    await rows[rows.length - 1].click();
+    // Click the deepest bid on screen (the ladder's geometry: ui/src/lib/ladder.ts): its price
+    // goes into the ticket.
+    const [x, y] = await s.exec(`
+      const r = document.querySelector('[data-testid="book-ladder"]').getBoundingClientRect();
+      const spreadY = Math.floor((r.height - 26) / 2);
+      const shown = Math.min(20, Math.floor((r.height - spreadY - 26) / 18));
+      return [r.left + r.width / 2, r.top + spreadY + 26 + (shown - 1) * 18 + 9];`);
+    await s.clickAt(x, y);
+    const price = await s.waitUntil(async () => {
+      const v = await (await s.find('input[aria-label="Price"]'))[0].value();
+      return /^0\.0000\d+$/.test(v) ? v : null;
+    }, "a bid's price in the ticket");
+    assert.ok(Number(price) > 0, "a bid price");
     const qty = (await s.find('input[aria-label="Quantity"]'))[0];
     await qty.type("1000000");
     await (await s.find('[data-testid="submit"]'))[0].click();

@@ -141,6 +141,25 @@ export class Session {
     return call("POST", `/session/${this.id}/execute/sync`, { script, args });
   }
 
+  /** Click the mouse at viewport point (x, y): real pointer events in the webview. */
+  async clickAt(x, y) {
+    await call("POST", `/session/${this.id}/actions`, {
+      actions: [
+        {
+          type: "pointer",
+          id: "mouse",
+          parameters: { pointerType: "mouse" },
+          actions: [
+            { type: "pointerMove", origin: "viewport", x: Math.round(x), y: Math.round(y), duration: 0 },
+            { type: "pointerDown", button: 0 },
+            { type: "pointerUp", button: 0 },
+          ],
+        },
+      ],
+    });
+    await call("DELETE", `/session/${this.id}/actions`).catch(() => {});
+  }
+
   /** Press the mouse at viewport point (x, y), move it by (dx, dy) in `steps`, release (the
    *  W3C Actions API: real pointer events in the webview). */
   async drag(x, y, dx, dy, steps = 5) {

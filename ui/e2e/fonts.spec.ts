@@ -51,7 +51,7 @@ async function open(page: Page): Promise<CDPSession> {
   await openWithDouble(page, { frameRate: 10 });
   // A tiny price with its subscript, the book and the tape are on screen.
   await expect(page.getByTestId("watch-PEPEUSDT")).toContainText("0.0₄");
-  await expect(page.getByTestId("order-book").locator(".book-row").first()).toBeVisible();
+  await expect(page.getByTestId("book-ladder")).toHaveAttribute("aria-label", /20 bids/);
   await page.evaluate(() => document.fonts.ready);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send("DOM.enable");

@@ -1,5 +1,6 @@
 import { test, expect, type Page } from "@playwright/test";
 import { openWithDouble } from "./fixtures";
+import { askY, bidY, ladderLayout, ROW_H, SPREAD_H } from "../src/lib/ladder";
 
 /** The test double's knobs: a market still working out its history, an account slow to load. */
 interface Slow {
@@ -83,12 +84,54 @@ test("keyboard: S and B switch the ticket side and focus the amount, Esc clears 
 test("the book ladder shows 20 levels a side with the spread, and a click sets the price", async ({ page }) => {
   await open(page);
   await page.getByTestId("watch-DOGEUSDT").click();
-  const book = page.getByTestId("order-book");
-  await expect(book.locator(".book-bid .book-row")).toHaveCount(20);
-  await expect(book.locator(".book-ask .book-row")).toHaveCount(20);
-  await expect(book).toContainText("spread");
-  await book.locator(".book-bid .book-row").first().click();
+  const ladder = page.getByTestId("book-ladder");
+  await expect(ladder).toHaveAttribute(
+    "aria-label",
+    /^Order book: 20 bids, 20 asks, best bid 0\.12344, best ask 0\.1234[5-9], spread /,
+  );
+  const box = await ladder.boundingBox();
+  if (!box) throw new Error("the ladder is not on screen");
+  const layout = ladderLayout(box.height);
+  // Drawn as exchanges draw it: bids in green below the spread, asks in red above it.
+  const tint = (y: number) =>
+    ladder.evaluate((c: HTMLCanvasElement, y: number) => {
+      const dpr = c.width / c.clientWidth;
+      const d = c.getContext("2d")!.getImageData(0, Math.round(y * dpr), c.width, Math.round(18 * dpr)).data;
+      let green = 0;
+      let red = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (d[i + 3] < 200) continue;
+        if (d[i + 1] > d[i] + 60) green++;
+        if (d[i] > d[i + 1] + 60) red++;
+      }
+      return { green, red };
+    }, y);
+  const bidTint = await tint(bidY(layout, 0));
+  const askTint = await tint(askY(layout, 0));
+  expect(bidTint.green).toBeGreaterThan(20);
+  expect(bidTint.red).toBe(0);
+  expect(askTint.red).toBeGreaterThan(20);
+  expect(askTint.green).toBe(0);
+  // A click on a level puts its price in the ticket; the spread row is not a level.
+  await ladder.click({ position: { x: box.width / 2, y: bidY(layout, 0) + ROW_H / 2 } });
   await expect(page.getByLabel("Price")).toHaveValue("0.12344");
+  await ladder.click({ position: { x: box.width / 2, y: layout.spreadY + SPREAD_H / 2 } });
+  await expect(page.getByLabel("Price")).toHaveValue("0.12344");
+  await ladder.click({ position: { x: 20, y: askY(layout, 0) + ROW_H / 2 } });
+  await expect(page.getByLabel("Price")).not.toHaveValue("0.12344");
+  await expect(page.getByLabel("Price")).toHaveValue(/^0\.1234[5-9]$/);
+  // The light theme redraws it in its own colours: dark text on the light panel.
+  const darkText = () =>
+    ladder.evaluate((c: HTMLCanvasElement, y: number) => {
+      const dpr = c.width / c.clientWidth;
+      const d = c.getContext("2d")!.getImageData(0, Math.round(y * dpr), c.width, Math.round(18 * dpr)).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 200 && d[i] + d[i + 1] + d[i + 2] < 240) n++;
+      return n;
+    }, bidY(layout, 0));
+  expect(await darkText()).toBe(0);
+  await page.getByRole("button", { name: "Toggle theme" }).click();
+  await expect.poll(darkText).toBeGreaterThan(20);
 });
 
 test("large orders ask for confirmation first", async ({ page }) => {
