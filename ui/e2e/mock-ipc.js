@@ -183,6 +183,8 @@
     if (!state.historySent && !historyPending()) {
       state.historySent = true;
       f.history = true; // the history joined the bars: views reload their chart
+      // As the engine does, the status (history no longer pending) is pushed at once.
+      setTimeout(() => emit("notice-event", { kind: "status", status: status() }), 0);
     }
     if (first || state.channelIndex % 5 === 0) {
       f.tickers = symbols.map((s, i) => ({
@@ -222,6 +224,8 @@
       if (cb) cb({ event, id, payload });
     }
   }
+  // The engine pushes its status every second (the page does not poll it).
+  setInterval(() => emit("notice-event", { kind: "status", status: status() }), 1000);
 
   const memeTemplates = [
     { id: "rocket-launch", name: "Rocket launch", keywords: ["rocket", "moon", "pump"], tags: ["crypto", "win"], layout: "top-bottom", boxes: 2, width: 800, height: 600, animated: false, user: false, license: "Apache-2.0", source: "test", examples: [["when PEPE pumps", "and you sold"]] },

@@ -149,6 +149,7 @@ fn the_simulator_streams_a_book_and_trades_and_limit_orders_rest_and_cancel() ->
 {
     let dir = tempfile::tempdir().expect("tmp");
     let desk = Desk::start(config(dir.path(), SourceSpec::Sim { seed: 7 }))?;
+    let mut notices = desk.notices();
     let st = desk.status();
     assert_eq!(st.kind, MarketKind::Sim);
     assert!(st.has_book && st.has_trades);
@@ -171,12 +172,26 @@ fn the_simulator_streams_a_book_and_trades_and_limit_orders_rest_and_cancel() ->
     // It is held back while the window opens (up to UI_READY_WAIT, 5 s).
     std::thread::sleep(Duration::from_millis(1_000));
     assert!(desk.status().history_pending && !has_history(), "held back");
+    // The page does not poll the status: the one the engine pushes (every second, and on a
+    // change) says the same.
+    let mut pushed = move || loop {
+        match notices.try_recv() {
+            Ok(Notice::Status { status }) => break Some(status),
+            Ok(_) => continue,
+            Err(_) => break None,
+        }
+    };
+    assert!(wait_for("a pushed status", 4, &mut pushed).history_pending);
     // The window has its prices: the history is worked out now.
     desk.ui_ready();
     wait_for("a day of chart history", 60, || {
         (!desk.status().history_pending).then_some(())
     });
     assert!(has_history(), "the history joined the chart");
+    // And so does the status pushed next.
+    wait_for("a pushed status without the history pending", 5, || {
+        std::iter::from_fn(&mut pushed).find(|s| !s.history_pending)
+    });
     assert!(desk.candles("PEPEUSDT", "1h", 30)?.len() >= 20);
     desk.set_speed(20.0)?;
     let mut fb = FrameBuilder::new(ViewSpec {

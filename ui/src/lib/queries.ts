@@ -49,8 +49,11 @@ function refresh(qc: QueryClient, queryKey: readonly string[]): void {
   }
 }
 
+/** The desk's status. The engine pushes it (a "status" notice every second and on every
+ *  change), so it is fetched once and never polled: a poll re-rendered every panel that shows it
+ *  once more a second, for nothing. */
 export function useStatus() {
-  return useQuery({ queryKey: keys.status, queryFn: () => api.status(), refetchInterval: 1000 });
+  return useQuery({ queryKey: keys.status, queryFn: () => api.status(), staleTime: Infinity });
 }
 
 export function useInstruments() {

@@ -1252,9 +1252,11 @@ fn spawn_history(
     impl Drop for Pending {
         fn drop(&mut self) {
             self.0.history_pending.store(false, Ordering::Release);
+            self.0.republish_status();
         }
     }
     shared.history_pending.store(true, Ordering::Release);
+    shared.republish_status();
     let pending = Pending(shared.clone());
     let job = move || {
         let _pending = pending;

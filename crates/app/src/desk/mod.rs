@@ -101,9 +101,17 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared {
-    fn set_status(&self, s: DeskStatus) {
+    /// Store the engine's status and push it to the UI (which does not poll it), with the live
+    /// "history pending" flag, which the engine does not own.
+    fn set_status(&self, mut s: DeskStatus) {
+        s.history_pending = self.history_pending.load(Ordering::Acquire);
         *lock(&self.status) = s.clone();
         let _ = self.notices.send(Notice::Status { status: s });
+    }
+    /// Push the stored status again (after a change the engine does not make itself).
+    fn republish_status(&self) {
+        let s = lock(&self.status).clone();
+        self.set_status(s);
     }
     fn notice(&self, n: Notice) {
         let _ = self.notices.send(n);
