@@ -134,6 +134,18 @@ test("the book ladder shows 20 levels a side with the spread, and a click sets t
   await expect.poll(darkText).toBeGreaterThan(20);
 });
 
+test.describe("on a screen of double pixel density", () => {
+  test.use({ deviceScaleFactor: 2 });
+  test("the ladder is drawn at the screen's density, so its text is sharp", async ({ page }) => {
+    await open(page);
+    const ladder = page.getByTestId("book-ladder");
+    await expect(ladder).toHaveAttribute("aria-label", /20 bids, 20 asks/);
+    const [w, cssW, h, cssH] = await ladder.evaluate((c: HTMLCanvasElement) => [c.width, c.clientWidth, c.height, c.clientHeight]);
+    expect(w).toBe(2 * cssW);
+    expect(h).toBe(2 * cssH);
+  });
+});
+
 test("large orders ask for confirmation first", async ({ page }) => {
   await open(page);
   await page.getByTestId("watch-DOGEUSDT").click();

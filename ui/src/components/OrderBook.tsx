@@ -180,6 +180,18 @@ function BookCanvas(props: { symbol: string; pd: number; qd: number }) {
     };
     const ro = new ResizeObserver(resize);
     ro.observe(canvas);
+    // A move to a screen of another pixel density changes no CSS size: follow the density too.
+    let dprQuery: MediaQueryList | null = null;
+    const watchDensity = () => {
+      dprQuery?.removeEventListener("change", onDensity);
+      dprQuery = window.matchMedia(`(resolution: ${window.devicePixelRatio || 1}dppx)`);
+      dprQuery.addEventListener("change", onDensity);
+    };
+    const onDensity = () => {
+      resize();
+      watchDensity();
+    };
+    watchDensity();
     let lastBook = useMarket.getState().book;
     const unsub = useMarket.subscribe((s) => {
       if (s.book !== lastBook) {
@@ -189,6 +201,7 @@ function BookCanvas(props: { symbol: string; pd: number; qd: number }) {
     });
     return () => {
       ro.disconnect();
+      dprQuery?.removeEventListener("change", onDensity);
       unsub();
       if (st.frame) cancelAnimationFrame(st.frame);
       if (st.labelTimer) clearTimeout(st.labelTimer);
