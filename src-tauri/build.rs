@@ -17,7 +17,11 @@ fn main() {
 fn link_order() {
     println!("cargo:rerun-if-changed=link-order.txt");
     println!("cargo:rerun-if-env-changed=PAPERMEMES_LINK_ORDER");
-    let order = Path::new(env!("CARGO_MANIFEST_DIR")).join("link-order.txt");
+    // Read when the script runs, not baked in when it was compiled: cargo reuses a compiled build
+    // script across checkouts that share a target folder (a CI clone, a worktree), and a baked-in
+    // path then names a folder that may be gone, which silently dropped the order.
+    let dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| ".".into());
+    let order = Path::new(&dir).join("link-order.txt");
     let target = std::env::var("TARGET").unwrap_or_default();
     let flags = std::env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
     let own_linker = [
@@ -29,12 +33,14 @@ fn link_order() {
     .iter()
     .any(|f| flags.contains(f));
     let off = std::env::var("PAPERMEMES_LINK_ORDER").is_ok_and(|v| v == "off");
-    if off
-        || own_linker
-        || target != "x86_64-unknown-linux-gnu"
-        || !rustc_links_with_lld()
-        || !order.exists()
-    {
+    if off || own_linker || target != "x86_64-unknown-linux-gnu" || !rustc_links_with_lld() {
+        return;
+    }
+    if !order.exists() {
+        println!(
+            "cargo:warning=no {}: the binary is linked without its function order",
+            order.display()
+        );
         return;
     }
     println!(

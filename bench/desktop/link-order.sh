@@ -26,6 +26,23 @@ if [ "${1:-}" = "--check" ]; then
   total=$(sort -u "$ORDER" | wc -l)
   held=$(comm -12 <(sort -u "$ORDER") <(nm --defined-only "$APP" | awk '{print $NF}' | sort -u) | wc -l)
   echo "link order: the binary holds $held of the $total functions in src-tauri/link-order.txt ($((100 * held / total)) %)"
+  # Held is not laid out: the functions must also sit side by side (the linker was given the file).
+  read -r span size < <(nm --defined-only -S "$APP" | python3 -c '
+import sys
+want = set(open(sys.argv[1]).read().split())
+lo, hi, total = None, 0, 0
+for line in sys.stdin:
+    f = line.split()
+    if len(f) == 4 and f[3] in want:
+        a, n = int(f[0], 16), int(f[1], 16)
+        lo = a if lo is None else min(lo, a)
+        hi, total = max(hi, a + n), total + n
+print(hi - (lo or 0), total)' "$ORDER")
+  echo "link order: they span $((span / 1024)) KiB of code for $((size / 1024)) KiB of functions"
+  if [ "$span" -gt $((size * 2)) ]; then
+    echo "link order: NOT APPLIED (the functions are spread out; was the binary linked with src-tauri/link-order.txt?)"
+    exit 1
+  fi
   [ "$held" -ge $((total * 9 / 10)) ] || echo "link order: stale; record it again with bench/desktop/link-order.sh"
   exit 0
 fi
