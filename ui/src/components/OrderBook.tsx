@@ -162,8 +162,7 @@ function BookCanvas(props: { symbol: string; pd: number; qd: number }) {
         st.counts = counts;
         if (st.labelTimer) clearTimeout(st.labelTimer);
         setLabel();
-      }
-      else if (!st.labelTimer) st.labelTimer = window.setTimeout(setLabel, 1000);
+      } else if (!st.labelTimer) st.labelTimer = window.setTimeout(setLabel, 1000);
     };
     st.redraw = () => {
       if (!st.frame) st.frame = requestAnimationFrame(paint);

@@ -354,7 +354,7 @@ impl Engine {
             lag_ms: is_live.then_some(counters.lag_ms),
             reconnects: counters.reconnects,
             resyncs: counters.resyncs,
-            history_pending: false, // read live by `Desk::status`
+            history_pending: false, // the shared flag: `Shared::set_status` and `Desk::status` read it
         }
     }
 
